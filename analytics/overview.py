@@ -1,0 +1,57 @@
+"""The dashboard's at-a-glance figures: what is imported and the latest month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from data.repositories import MonthlySummaryRepository
+
+
+@dataclass
+class PacketRow:
+    """One imported packet as the dashboard lists it."""
+
+    id: int
+    period: str
+    source_file: str
+    pay_date: str | None
+    imported_at: str
+    failed_checks: int
+
+
+@dataclass
+class Overview:
+    """Everything the dashboard shows; ``packets`` is empty before the first import."""
+
+    packet_count: int
+    latest_period: str | None
+    packets: list[PacketRow] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.packet_count == 0
+
+
+def build_overview(session: Session) -> Overview:
+    """Imported packets, newest first, with how many of their cross-checks failed."""
+    repo = MonthlySummaryRepository(session)
+    packets = repo.list_all()
+    failed = repo.failed_check_counts()
+    rows = [
+        PacketRow(
+            id=p.id,
+            period=p.period,
+            source_file=p.source_file,
+            pay_date=p.pay_date.isoformat() if p.pay_date else None,
+            imported_at=p.imported_at.strftime("%Y-%m-%d %H:%M"),
+            failed_checks=failed.get(p.id, 0),
+        )
+        for p in reversed(packets)
+    ]
+    return Overview(
+        packet_count=len(rows),
+        latest_period=rows[0].period if rows else None,
+        packets=rows,
+    )

@@ -1,0 +1,1 @@
+"""Command-line tools (import, backup, export). Each has a useful --help."""

@@ -1,0 +1,347 @@
+"""Repositories: every query the app makes, and nothing but queries.
+
+The analytics layer, the loader and the CLIs read and write through these classes;
+no other package builds SQL. Repositories hold no business rules: they filter, sort,
+aggregate and persist what they are given. Each takes a ``Session`` owned by the caller,
+who decides where the transaction ends (one import is one transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from data.models import (
+    AsmgRule,
+    AuditLog,
+    ChargeTransaction,
+    CheckResult,
+    ExportLog,
+    ForecastSnapshot,
+    MasterCase,
+    Packet,
+    PoolReport,
+    UserCaseLog,
+)
+
+
+class _Repository:
+    """Common plumbing: the caller's session, add and flush."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _add(self, obj: Any) -> Any:
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+
+class MonthlySummaryRepository(_Repository):
+    """Imported packets. The design's "monthly summary" is one packet: a pay period's
+    compensation report, payroll stub, F2 pages and expenses, with the F3 lines it posted."""
+
+    def find_by_id(self, packet_id: int) -> Packet | None:
+        return self.session.get(Packet, packet_id)
+
+    def find_by_date_range(self, start: str | None, end: str | None) -> list[Packet]:
+        """Packets whose pay period (``YYYY-MM``) lies within ``start``..``end`` inclusive."""
+        stmt = select(Packet).order_by(Packet.period, Packet.id)
+        if start:
+            stmt = stmt.where(Packet.period >= start[:7])
+        if end:
+            stmt = stmt.where(Packet.period <= end[:7])
+        return list(self.session.scalars(stmt))
+
+    def list_all(self) -> list[Packet]:
+        return self.find_by_date_range(None, None)
+
+    def latest(self) -> Packet | None:
+        stmt = select(Packet).order_by(Packet.period.desc(), Packet.id.desc()).limit(1)
+        return self.session.scalars(stmt).first()
+
+    def find_by_sha256(self, sha256: str) -> Packet | None:
+        return self.session.scalars(select(Packet).where(Packet.sha256 == sha256)).first()
+
+    def find_by_period(self, period: str, physician_number: str | None = None) -> list[Packet]:
+        stmt = select(Packet).where(Packet.period == period)
+        if physician_number is not None:
+            stmt = stmt.where(Packet.physician_number == physician_number)
+        return list(self.session.scalars(stmt.order_by(Packet.id)))
+
+    def load_full(self, packet_id: int) -> Packet | None:
+        """A packet with every part it holds loaded, for the month's detail pages."""
+        stmt = (
+            select(Packet)
+            .where(Packet.id == packet_id)
+            .options(
+                selectinload(Packet.payroll_lines),
+                selectinload(Packet.compensation_lines),
+                selectinload(Packet.charge_totals),
+                selectinload(Packet.pool_summaries),
+                selectinload(Packet.pool_reports).selectinload(PoolReport.adjusted),
+                selectinload(Packet.pool_reports).selectinload(PoolReport.history),
+                selectinload(Packet.pool_reports).selectinload(PoolReport.prior_allocations),
+                selectinload(Packet.expense_lines),
+                selectinload(Packet.check_results),
+            )
+        )
+        return self.session.scalars(stmt).first()
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count(Packet.id))) or 0
+
+    def save(self, packet: Packet) -> Packet:
+        return self._add(packet)
+
+    def delete(self, packet_id: int) -> bool:
+        """Delete a packet and (by cascade) every row it brought. True if it existed."""
+        packet = self.session.get(Packet, packet_id)
+        if packet is None:
+            return False
+        self.session.delete(packet)
+        self.session.flush()
+        return True
+
+    def failed_check_counts(self) -> dict[int, int]:
+        """Number of failed cross-checks per packet id (packets with none are absent)."""
+        stmt = (
+            select(CheckResult.packet_id, func.count(CheckResult.id))
+            .where(CheckResult.ok.is_(False))
+            .group_by(CheckResult.packet_id)
+        )
+        return {packet_id: count for packet_id, count in self.session.execute(stmt)}
+
+
+class ChargeTransactionRepository(_Repository):
+    """F3 charge lines across all packets."""
+
+    def find_by_ticket(self, ticket_number: str) -> list[ChargeTransaction]:
+        stmt = (
+            select(ChargeTransaction)
+            .where(ChargeTransaction.ticket == ticket_number)
+            .order_by(ChargeTransaction.date_of_post, ChargeTransaction.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def find_by_date_range(
+        self, start: dt.date | None, end: dt.date | None, by: str = "service"
+    ) -> list[ChargeTransaction]:
+        """Lines whose date of service (``by="service"``) or of post (``by="post"``) is in range."""
+        column = (
+            ChargeTransaction.date_of_post if by == "post" else ChargeTransaction.date_of_service
+        )
+        stmt = select(ChargeTransaction).order_by(column, ChargeTransaction.ticket)
+        if start:
+            stmt = stmt.where(column >= start)
+        if end:
+            stmt = stmt.where(column <= end)
+        return list(self.session.scalars(stmt))
+
+    def find_by_cpt_code(self, cpt_code: str) -> list[ChargeTransaction]:
+        stmt = (
+            select(ChargeTransaction)
+            .where(ChargeTransaction.cpt_code == cpt_code)
+            .order_by(ChargeTransaction.date_of_service, ChargeTransaction.ticket)
+        )
+        return list(self.session.scalars(stmt))
+
+    def find_by_packet(self, packet_id: int) -> list[ChargeTransaction]:
+        stmt = (
+            select(ChargeTransaction)
+            .where(ChargeTransaction.packet_id == packet_id)
+            .order_by(ChargeTransaction.position)
+        )
+        return list(self.session.scalars(stmt))
+
+    def tickets_of_packet(self, packet_id: int) -> set[str]:
+        stmt = select(ChargeTransaction.ticket).where(ChargeTransaction.packet_id == packet_id)
+        return set(self.session.scalars(stmt))
+
+    def find_by_tickets(self, tickets: Iterable[str]) -> list[ChargeTransaction]:
+        tickets = list(tickets)
+        if not tickets:
+            return []
+        stmt = (
+            select(ChargeTransaction)
+            .where(ChargeTransaction.ticket.in_(tickets))
+            .order_by(
+                ChargeTransaction.ticket, ChargeTransaction.date_of_post, ChargeTransaction.id
+            )
+        )
+        return list(self.session.scalars(stmt))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count(ChargeTransaction.id))) or 0
+
+
+class MasterCaseRepository(_Repository):
+    """Cases: one per ticket, with totals kept by the case grouper."""
+
+    def find_by_patient_ticket(self, ticket: str) -> MasterCase | None:
+        return self.session.scalars(select(MasterCase).where(MasterCase.ticket == ticket)).first()
+
+    def find_by_tickets(self, tickets: Iterable[str]) -> dict[str, MasterCase]:
+        tickets = list(tickets)
+        if not tickets:
+            return {}
+        stmt = select(MasterCase).where(MasterCase.ticket.in_(tickets))
+        return {case.ticket: case for case in self.session.scalars(stmt)}
+
+    def find_by_date_range(self, start: dt.date | None, end: dt.date | None) -> list[MasterCase]:
+        stmt = select(MasterCase).order_by(MasterCase.date_of_service, MasterCase.ticket)
+        if start:
+            stmt = stmt.where(MasterCase.date_of_service >= start)
+        if end:
+            stmt = stmt.where(MasterCase.date_of_service <= end)
+        return list(self.session.scalars(stmt))
+
+    def get_statistics(self, filters: dict[str, Any] | None = None) -> dict[str, float]:
+        """Count and totals of the cases matching ``filters`` (``start``, ``end``, ``cpt``,
+        ``pool``): sums only, no interpretation."""
+        filters = filters or {}
+        stmt = select(
+            func.count(MasterCase.id),
+            func.coalesce(func.sum(MasterCase.anes_time_min), 0.0),
+            func.coalesce(func.sum(MasterCase.anes_base_units), 0.0),
+            func.coalesce(func.sum(MasterCase.med_base_units), 0.0),
+            func.coalesce(func.sum(MasterCase.other_units), 0.0),
+            func.coalesce(func.sum(MasterCase.charge_amount), 0.0),
+            func.coalesce(func.sum(MasterCase.points), 0.0),
+        )
+        if filters.get("start"):
+            stmt = stmt.where(MasterCase.date_of_service >= filters["start"])
+        if filters.get("end"):
+            stmt = stmt.where(MasterCase.date_of_service <= filters["end"])
+        if filters.get("cpt"):
+            stmt = stmt.where(MasterCase.primary_cpt == filters["cpt"])
+        if filters.get("pool"):
+            stmt = stmt.where(MasterCase.sub_pool == filters["pool"])
+        row = self.session.execute(stmt).one()
+        keys = (
+            "cases",
+            "anes_time_min",
+            "anes_base_units",
+            "med_base_units",
+            "other_units",
+            "charge_amount",
+            "points",
+        )
+        return dict(zip(keys, (float(v) for v in row), strict=True))
+
+    def save(self, case: MasterCase) -> MasterCase:
+        return self._add(case)
+
+    def delete_tickets(self, tickets: Iterable[str]) -> int:
+        tickets = list(tickets)
+        if not tickets:
+            return 0
+        result = self.session.execute(delete(MasterCase).where(MasterCase.ticket.in_(tickets)))
+        return result.rowcount or 0
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count(MasterCase.id))) or 0
+
+
+class AsmgRuleRepository(_Repository):
+    """Dated points multipliers."""
+
+    def list_all(self) -> list[AsmgRule]:
+        return list(self.session.scalars(select(AsmgRule).order_by(AsmgRule.effective_date)))
+
+    def find_by_id(self, rule_id: int) -> AsmgRule | None:
+        return self.session.get(AsmgRule, rule_id)
+
+    def find_by_effective_date(self, effective_date: dt.date) -> AsmgRule | None:
+        stmt = select(AsmgRule).where(AsmgRule.effective_date == effective_date)
+        return self.session.scalars(stmt).first()
+
+    def save(self, rule: AsmgRule) -> AsmgRule:
+        return self._add(rule)
+
+    def delete(self, rule_id: int) -> bool:
+        rule = self.session.get(AsmgRule, rule_id)
+        if rule is None:
+            return False
+        self.session.delete(rule)
+        self.session.flush()
+        return True
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count(AsmgRule.id))) or 0
+
+
+class AuditLogRepository(_Repository):
+    """The record of what changed the data."""
+
+    def record(
+        self,
+        action_type: str,
+        entity_type: str,
+        entity_id: int,
+        *,
+        old_value: str | None = None,
+        new_value: str | None = None,
+        notes: str | None = None,
+    ) -> AuditLog:
+        return self._add(
+            AuditLog(
+                action_type=action_type,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                old_value=old_value,
+                new_value=new_value,
+                notes=notes,
+            )
+        )
+
+    def recent(self, limit: int = 50) -> list[AuditLog]:
+        stmt = select(AuditLog).order_by(AuditLog.timestamp.desc(), AuditLog.id.desc()).limit(limit)
+        return list(self.session.scalars(stmt))
+
+
+class UserCaseLogRepository(_Repository):
+    """The physician's own case log."""
+
+    def add_all(self, entries: Sequence[UserCaseLog]) -> None:
+        self.session.add_all(entries)
+        self.session.flush()
+
+    def find_by_date_range(self, start: dt.date | None, end: dt.date | None) -> list[UserCaseLog]:
+        stmt = select(UserCaseLog).order_by(UserCaseLog.case_date, UserCaseLog.id)
+        if start:
+            stmt = stmt.where(UserCaseLog.case_date >= start)
+        if end:
+            stmt = stmt.where(UserCaseLog.case_date <= end)
+        return list(self.session.scalars(stmt))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count(UserCaseLog.id))) or 0
+
+
+class ForecastSnapshotRepository(_Repository):
+    """Forecasts as made, for accuracy tracking."""
+
+    def save(self, snapshot: ForecastSnapshot) -> ForecastSnapshot:
+        return self._add(snapshot)
+
+    def list_all(self) -> list[ForecastSnapshot]:
+        stmt = select(ForecastSnapshot).order_by(
+            ForecastSnapshot.forecast_date, ForecastSnapshot.created_date
+        )
+        return list(self.session.scalars(stmt))
+
+
+class ExportLogRepository(_Repository):
+    """Download history."""
+
+    def save(self, entry: ExportLog) -> ExportLog:
+        return self._add(entry)
+
+    def recent(self, limit: int = 50) -> list[ExportLog]:
+        stmt = select(ExportLog).order_by(ExportLog.export_date.desc(), ExportLog.id.desc())
+        return list(self.session.scalars(stmt.limit(limit)))

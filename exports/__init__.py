@@ -1,0 +1,1 @@
+"""Exporters: turn rows from the analytics layer into CSV, Excel and PDF bytes. No Flask, no SQL."""

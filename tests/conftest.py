@@ -1,0 +1,150 @@
+"""Shared fixtures: a fresh SQLite file per test that writes, an app bound to it, and the
+browser (Debian's chromium driven by Playwright) where it is installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from data.db import make_engine, make_session_factory
+from setup_app import initialize_database
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+_browser_skips: list[str] = []
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated, seeded database in a temp file."""
+    engine = make_engine(db_url)
+    initialize_database(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    session = make_session_factory(engine)()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def app(db_url: str):
+    from app import create_app
+
+    return create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test"})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --------------------------------------------------------------------------- browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _chromium_missing_reason() -> str | None:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"Chromium not installed at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright's Python package not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium through Playwright; skipped, and said so, where it is missing.
+    With REQUIRE_BROWSER=1 (CI) a missing browser fails instead of skipping."""
+    reason = _chromium_missing_reason()
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Browser tests required but cannot run: {reason}")
+        _browser_skips.append(reason)
+        pytest.skip(f"BROWSER TEST SKIPPED: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """The real ``python app.py`` on a free port with its own temp database; yields its URL."""
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'live.db'}")
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read() if process.stdout else ""
+                process.kill()
+                raise RuntimeError(f"app.py did not start: {output}") from None
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+    if _browser_skips:
+        terminalreporter.write_sep("!", "BROWSER TESTS WERE SKIPPED", yellow=True)
+        terminalreporter.write_line(f"Reason: {_browser_skips[0]}")
+        terminalreporter.write_line(
+            "Install Debian's chromium to run them: apt-get install chromium"
+        )

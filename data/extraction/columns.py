@@ -1,0 +1,112 @@
+"""Which column a printed amount belongs to, from x positions measured on the page itself.
+
+A line with a blank cell prints fewer numbers, so only the x position tells a lone number's
+column. Report writers move and resize columns and align numbers right, left or centred, so
+the anchors are measured per page: from the lines that print every column (which edge of the
+numbers lines up best decides the alignment), else from the column headers.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from data.extraction.pages import Word
+from data.extraction.tokens import parse_amount
+
+EDGES = ("x1", "x0", "xc")
+
+
+def _edge(word: Word, edge: str) -> float:
+    if edge == "x1":
+        return word.x1
+    if edge == "x0":
+        return word.x0
+    return word.xc
+
+
+@dataclass(slots=True)
+class Columns:
+    """k amount columns, located by one edge (right, left or centre) of their numbers."""
+
+    edge: str
+    anchors: list[float]
+    tolerance: float
+    measured: bool  # from full data lines (True) or only from headers (False)
+
+    def nearest(self, word: Word) -> tuple[int, float]:
+        position = _edge(word, self.edge)
+        distances = [abs(position - a) for a in self.anchors]
+        best = min(range(len(distances)), key=distances.__getitem__)
+        return best, distances[best]
+
+
+def trailing_amounts(words: Sequence[Word], k: int) -> list[Word]:
+    """Up to k amount words at the end of a line."""
+    found: list[Word] = []
+    for word in reversed(words):
+        if len(found) == k or parse_amount(word.text) is None:
+            break
+        found.append(word)
+    return list(reversed(found))
+
+
+def measure_columns(
+    rows: Sequence[Sequence[Word]], k: int, headers: Sequence[Word] | None = None
+) -> Columns | None:
+    """Anchors of k trailing amount columns from the rows that print all k."""
+    full = [trailing_amounts(r, k) for r in rows]
+    full = [amounts for amounts in full if len(amounts) == k]
+    if full:
+        best = None
+        for edge in EDGES:
+            spread = 0.0
+            anchors = []
+            for j in range(k):
+                values = [_edge(amounts[j], edge) for amounts in full]
+                anchors.append(statistics.median(values))
+                spread += sum(abs(v - anchors[-1]) for v in values) / len(values)
+            if best is None or spread < best[0] - 0.01:
+                best = (spread, edge, anchors)
+        heights = [w.height for amounts in full for w in amounts]
+        height = statistics.median(heights) if heights else 8.0
+        _, edge, anchors = best
+        gaps = [b - a for a, b in zip(anchors, anchors[1:], strict=False)]
+        tolerance = min([height * 1.2] + [g / 2 for g in gaps if g > 0])
+        return Columns(edge, anchors, tolerance, True)
+    if headers and len(headers) == k:
+        anchors = [w.xc for w in headers]
+        gaps = [b - a for a, b in zip(anchors, anchors[1:], strict=False)]
+        tolerance = max(gaps) if gaps else 1000.0
+        return Columns("xc", anchors, tolerance, False)
+    return None
+
+
+def split_amounts(
+    words: Sequence[Word], columns: Columns | None, k: int
+) -> tuple[list[Word], list[int | float | None]]:
+    """(label words, k cells): trailing amounts placed in their columns by x position.
+
+    A trailing number that lines up with no column (`HDHP 2800` ending a label) stays in the
+    label.
+    """
+    cells: list[int | float | None] = [None] * k
+    amounts = trailing_amounts(words, k)
+    taken = 0
+    last_column = k
+    for word in reversed(amounts):
+        if columns is None:
+            column = last_column - 1
+        else:
+            column, distance = columns.nearest(word)
+            if distance > columns.tolerance and columns.measured:
+                break
+            column = min(column, last_column - 1)
+        if column < 0 or cells[column] is not None:
+            break
+        cells[column] = parse_amount(word.text)
+        last_column = column
+        taken += 1
+    label = list(words[: len(words) - taken])
+    return label, cells

@@ -1,0 +1,128 @@
+"""A packet: its pages sorted into the five parts by title, each part read, checks run.
+
+Parts are found by the title text on each page, never by page number: page counts change every
+month and a part can be missing (no expense report) or run over several pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from data.extraction.charges import parse_charges
+from data.extraction.checks import compute_checks
+from data.extraction.compensation import parse_compensation
+from data.extraction.errors import ExtractionError
+from data.extraction.expenses import parse_expenses
+from data.extraction.pages import Page, load_pages
+from data.extraction.payroll import parse_payroll
+from data.extraction.pooled import parse_pools
+from data.extraction.tokens import month_number
+
+# (part, title words as squashed text); the first part whose titles all appear wins.
+PART_TITLES = (
+    ("charges", ("tickettrackingreport",)),
+    ("pools", ("pooledcompensationreport",)),
+    ("expenses", ("physicianbusinessandmedicalexpensereport",)),
+    ("compensation", ("physiciancompensationreport",)),
+    ("payroll", ("period:", "paydate:")),
+)
+
+
+def classify_page(page: Page) -> str | None:
+    """Which part a page belongs to, from its own title text (top of the page first)."""
+    top = "".join(line.compact for line in page.lines[:12])
+    whole = page.compact
+    for text in (top, whole):
+        for part, titles in PART_TITLES:
+            if all(title in text for title in titles):
+                return part
+    return None
+
+
+def _name_from_stub(pages: list[Page]) -> tuple[str | None, str | None]:
+    """`Doe M.D., Jane 731` under `Employee Name` -> (`Jane Doe M.D.`, `731`)."""
+    for page in pages:
+        for i, line in enumerate(page.lines[:-1]):
+            if "employeename" in line.compact:
+                words = [w.text for w in page.lines[i + 1].words]
+                if len(words) >= 2 and words[-1].isdigit():
+                    name = " ".join(words[:-1])
+                    if "," in name:
+                        last, first = name.split(",", 1)
+                        name = f"{first.strip()} {last.strip()}"
+                    return name, words[-1]
+    return None, None
+
+
+def _period_from_month_name(month_name: str | None, pay_date: str | None) -> str | None:
+    """`For the Month of March` + pay date 2026-04-10 -> 2026-03 (the pay month precedes)."""
+    if not month_name or not pay_date:
+        return None
+    number = month_number(month_name.split()[0])
+    if number is None:
+        return None
+    year, pay_month = int(pay_date[:4]), int(pay_date[5:7])
+    if number > pay_month:
+        year -= 1
+    return f"{year:04d}-{number:02d}"
+
+
+def read_packet(data: bytes, name: str, pages: list[Page]) -> dict:
+    """The contract dict for a packet's pages; ExtractionError if none of its parts is found."""
+    parts: dict[str, list[Page]] = {}
+    for page in pages:
+        part = classify_page(page)
+        if part:
+            parts.setdefault(part, []).append(page)
+    if not parts:
+        raise ExtractionError(
+            "not_a_packet",
+            f"{name} is a PDF but not a compensation packet (none of its five reports was "
+            "found); check that it is the billing company's monthly packet.",
+        )
+    payroll, stub_info = parse_payroll(parts.get("payroll", []))
+    compensation, comp_info = (
+        parse_compensation(parts["compensation"]) if "compensation" in parts else (None, {})
+    )
+    charges, charge_totals, pool_summary, charge_info = parse_charges(parts.get("charges", []))
+    pools = parse_pools(parts.get("pools", []))
+    expenses = parse_expenses(parts["expenses"]) if "expenses" in parts else None
+
+    stub_name, stub_number = _name_from_stub(parts.get("payroll", []))
+    pay_date = stub_info.get("pay_date") or comp_info.get("pay_date")
+    period = (
+        stub_info.get("period")
+        or charge_info.get("period")
+        or _period_from_month_name(comp_info.get("month_name"), pay_date)
+    )
+    packet = {
+        "source_file": name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "period": period,
+        "pay_date": pay_date,
+        "physician": {
+            "name": comp_info.get("physician_name") or stub_name,
+            "number": comp_info.get("physician_number") or stub_number,
+        },
+        "payroll": payroll,
+        "compensation": compensation,
+        "charges": charges,
+        "charge_totals": charge_totals,
+        "pool_summary": pool_summary,
+        "pools": pools,
+        "expenses": expenses,
+    }
+    packet["checks"] = compute_checks(packet)
+    return packet
+
+
+def extract_packet(path: str | Path, password: str | None = None) -> dict:
+    """Read one packet PDF into the JSON contract of extraction-json.md.
+
+    Raises ExtractionError (with a one-line `message` and a `kind`) for a file that cannot be
+    read as a packet; failed cross-checks never raise, they are listed under `checks`.
+    """
+    path = Path(path)
+    data, pages = load_pages(path, password)
+    return read_packet(data, path.name, pages)

@@ -1,0 +1,277 @@
+"""Part 4, the F2 pooled compensation report: one page per pool and one for all pools.
+
+Each page is cut at its `Section N:` titles. Month columns are read from the section's own
+month line (`Nov 25 Dec 25 ...`), so a new pool with fewer months, or a January packet whose
+history spans two years, needs nothing special; values are matched to months by count, and by
+x position when a value is blank (rates on the all-pools page).
+"""
+
+from __future__ import annotations
+
+import re
+
+from data.extraction.pages import Line, Page, Word
+from data.extraction.tokens import parse_amount, parse_month_year, parse_percent
+
+SECTION_RE = re.compile(r"^section(\d):")
+POOL_RE = re.compile(r"^Pool:\s*(?P<code>\S+)\s*-\s*(?P<name>.+)$")
+MULTIPLIER_RE = re.compile(r"\)\s*\*\s*(\d*\.\d+|\d+)")
+SECTION1_FIELDS = ("anes_time_min", "anes_base_units", "med_base_units")
+SECTION1_PARTS = ("actual", "adjustment", "total", "points")
+MARKER_RE = re.compile(r"^\*?\([A-Z]\)=?$")
+
+
+def _sections(page: Page) -> dict[int, list[Line]]:
+    sections: dict[int, list[Line]] = {0: []}
+    current = 0
+    for line in page.lines:
+        match = SECTION_RE.match(line.compact)
+        if match:
+            current = int(match[1])
+            sections.setdefault(current, [])
+            continue
+        sections.setdefault(current, []).append(line)
+    return sections
+
+
+def _values(words: list[Word]) -> list[tuple[Word, int | float]]:
+    """Amount words of a line, skipping the `(M)` style markers."""
+    out = []
+    for word in words:
+        if MARKER_RE.match(word.text):
+            continue
+        value = parse_amount(word.text)
+        if value is not None:
+            out.append((word, value))
+    return out
+
+
+def _month_columns(line: Line) -> list[tuple[str, float]]:
+    """(YYYY-MM, x centre) for each `Mon YY` pair of a month header line."""
+    words = line.words
+    months = []
+    i = 0
+    while i < len(words) - 1:
+        month = parse_month_year(words[i].text, words[i + 1].text)
+        if month:
+            months.append((month, (words[i].x0 + words[i + 1].x1) / 2))
+            i += 2
+        else:
+            i += 1
+    return months
+
+
+def _find_months(lines: list[Line]) -> tuple[int, list[tuple[str, float]]]:
+    for i, line in enumerate(lines):
+        months = _month_columns(line)
+        if months:
+            return i, months
+    return -1, []
+
+
+def _by_month(
+    values: list[tuple[Word, int | float]], months: list[tuple[str, float]]
+) -> tuple[list, list]:
+    """(one value or None per month, values after the month columns)."""
+    k = len(months)
+    if len(values) >= k + 1 or not values or not months:
+        return [v for _, v in values[:k]], [v for _, v in values[k:]]
+    # fewer values than months + total: place each by x
+    cells: list = [None] * k
+    extra = []
+    last_x = months[-1][1]
+    first_x = months[0][1]
+    step = (last_x - first_x) / (k - 1) if k > 1 else 40.0
+    for word, value in values:
+        if word.xc > last_x + step / 2:
+            extra.append(value)
+            continue
+        nearest = min(range(k), key=lambda j: abs(months[j][1] - word.xc))
+        cells[nearest] = value
+    return cells, extra
+
+
+def _labelled(lines: list[Line], label: str) -> Line | None:
+    for line in lines:
+        if line.compact.startswith(label):
+            return line
+    return None
+
+
+def _section1(lines: list[Line], pool: dict) -> None:
+    text = " ".join(line.text for line in lines)
+    multipliers = [float(m) for m in MULTIPLIER_RE.findall(text)]
+    if len(multipliers) >= 3:
+        pool["multipliers"] = dict(
+            zip(("time", "anes_base", "med_base"), multipliers[:3], strict=True)
+        )
+    for line in lines:
+        values = _values(line.words)
+        if len(values) >= 13 and len(values) == len(line.words) - _markers(line):
+            numbers = [v for _, v in values]
+            section1 = {}
+            for f, field in enumerate(SECTION1_FIELDS):
+                group = numbers[4 * f : 4 * f + 4]
+                section1[field] = dict(zip(SECTION1_PARTS, group, strict=True))
+            pool["section1"] = section1
+            pool["points"] = numbers[12]
+            return
+
+
+def _markers(line: Line) -> int:
+    return sum(1 for w in line.words if MARKER_RE.match(w.text))
+
+
+def _section2(lines: list[Line], pool: dict) -> None:
+    at, months = _find_months(lines)
+    if at < 0:
+        return
+    rest = lines[at + 1 :]
+    points_line = _labelled(rest, "points")
+    points, _ = _by_month(_values(points_line.words), months) if points_line else ([], [])
+    weights_line = next((ln for ln in rest if any(w.text.endswith("%") for w in ln.words)), None)
+    weights = []
+    if weights_line is not None:
+        weights = [parse_percent(w.text) for w in weights_line.words if w.text.endswith("%")]
+    adjusted_line = None
+    for line in rest:
+        if line is points_line or line is weights_line:
+            continue
+        if _values(line.words) and all(
+            parse_amount(w.text) is not None or MARKER_RE.match(w.text) for w in line.words
+        ):
+            adjusted_line = line
+            break
+    adjusted, extra = _by_month(_values(adjusted_line.words), months) if adjusted_line else ([], [])
+    pool["adjusted"] = [
+        {
+            "month": month,
+            "points": points[j] if j < len(points) else None,
+            "weight": weights[j] if j < len(weights) else None,
+            "adjusted": adjusted[j] if j < len(adjusted) else None,
+        }
+        for j, (month, _) in enumerate(months)
+    ]
+    if extra:
+        pool["adjusted_points"] = extra[0]
+
+
+def _section3(lines: list[Line], pool: dict) -> None:
+    at, months = _find_months(lines)
+    if at < 0:
+        return
+    rest = lines[at + 1 :]
+    rate_line = _labelled(rest, "pooledrate")
+    rates, rate_extra = _by_month(_values(rate_line.words), months) if rate_line else ([], [])
+    if rate_line is not None and len(_values(rate_line.words)) < len(months) + 1:
+        rates, rate_extra = _place_rates(rate_line, months)
+    points_line = next((ln for ln in rest if ln is not rate_line and _values(ln.words)), None)
+    points, extra = _by_month(_values(points_line.words), months) if points_line else ([], [])
+    pool["history"] = [
+        {
+            "month": month,
+            "rate": rates[j] if j < len(rates) else None,
+            "adjusted_points": points[j] if j < len(points) else None,
+        }
+        for j, (month, _) in enumerate(months)
+    ]
+    pool["rate"] = rate_extra[0] if rate_extra else None
+    if extra:
+        # the current month's N is marked `(N)` before the totals: skip a repeat of it
+        pool["pooled_points"] = extra[0]
+
+
+def _place_rates(line: Line, months: list[tuple[str, float]]):
+    """Rates with blanks: each by the nearest month column, the total after the last month."""
+    values = _values(line.words)
+    k = len(months)
+    cells: list = [None] * k
+    extra = []
+    last_x = months[-1][1]
+    step = (last_x - months[0][1]) / (k - 1) if k > 1 else 40.0
+    for word, value in values:
+        if word.xc > last_x + step / 2:
+            extra.append(value)
+        else:
+            cells[min(range(k), key=lambda j: abs(months[j][1] - word.xc))] = value
+    return cells, extra
+
+
+def _section4(lines: list[Line], pool: dict) -> None:
+    at, months = _find_months(lines)
+    rest = lines[at + 1 :] if at >= 0 else lines
+    line = _labelled(rest, "prioralloc")
+    values = [v for _, v in _values(line.words)] if line else []
+    k = len(months)
+    pool["prior_allocations"] = [
+        {"month": month, "amount": values[j] if j < len(values) else None}
+        for j, (month, _) in enumerate(months)
+    ]
+    if len(values) > k:
+        pool["prior_allocation"] = values[k]
+    elif line is not None and k == 0:
+        pool["prior_allocation"] = values[0] if values else 0
+
+
+def _section5(lines: list[Line], pool: dict) -> None:
+    for line in lines:
+        values = _values(line.words)
+        if len(values) == 3 and len(line.words) == 3:
+            r, q, s = (v for _, v in values)
+            pool["total_allocation"], pool["current_allocation"] = r, s
+            pool.setdefault("prior_allocation", q)
+            if pool.get("prior_allocation") is None:
+                pool["prior_allocation"] = q
+            return
+
+
+def _section6(lines: list[Line], pool: dict) -> None:
+    text = " ".join(line.text for line in lines if not _is_footer(line)).strip()
+    pool["notes"] = text or None
+
+
+def _is_footer(line: Line) -> bool:
+    return bool(re.match(r"^page\d+(of\d+)?$", line.compact))
+
+
+def parse_pool_page(page: Page) -> dict | None:
+    """One F2 page into a contract `pools` entry."""
+    sections = _sections(page)
+    pool: dict = {
+        "pool": None,
+        "name": None,
+        "multipliers": None,
+        "points": None,
+        "adjusted": [],
+        "adjusted_points": None,
+        "history": [],
+        "rate": None,
+        "pooled_points": None,
+        "prior_allocations": [],
+        "total_allocation": None,
+        "prior_allocation": None,
+        "current_allocation": None,
+        "notes": None,
+    }
+    for line in sections.get(0, []):
+        match = POOL_RE.match(line.text)
+        if match:
+            pool["pool"], pool["name"] = match["code"], match["name"].strip()
+        elif "totalforallpools" in line.compact:
+            pool["pool"], pool["name"] = "ALL", "TOTAL FOR ALL POOLS"
+    if pool["pool"] is None:
+        return None
+    steps = (_section1, _section2, _section3, _section4, _section5, _section6)
+    for number, step in enumerate(steps, start=1):
+        if number in sections:
+            step(sections[number], pool)
+    return pool
+
+
+def parse_pools(pages: list[Page]) -> list[dict]:
+    pools = []
+    for page in pages:
+        pool = parse_pool_page(page)
+        if pool is not None:
+            pools.append(pool)
+    return pools

@@ -7,11 +7,9 @@ amounts (current, year to date), placed by x like the compensation report's.
 
 from __future__ import annotations
 
-import re
-
 from data.extraction.columns import measure_columns, split_amounts
 from data.extraction.pages import Line, Page, Word
-from data.extraction.tokens import parse_date, parse_month_year
+from data.extraction.tokens import parse_amount, parse_date, parse_month_year
 
 SIDES = ("earnings", "deductions")
 
@@ -38,15 +36,18 @@ def _period_and_pay_date(lines: list[Line], info: dict) -> None:
                 paid = parse_date(words[i + 1])
                 if paid:
                     info.setdefault("pay_date", paid)
-        match = re.search(r"employee\s*name", line.text, re.IGNORECASE)
-        if match:
-            info["_employee_line"] = True
 
 
 def _halves(words: list[Word], cut: float) -> tuple[list[Word], list[Word]]:
     margin = 0.3 * (words[0].height if words else 8.0)
     left = [w for w in words if w.x0 < cut - margin]
     right = [w for w in words if w.x0 >= cut - margin]
+    # a right-hand label touching the left amounts starts a little left of the cut
+    amounts = [i for i, w in enumerate(left) if parse_amount(w.text) is not None]
+    if amounts and amounts[-1] < len(left) - 1 and amounts[-1] > 0:
+        moved = left[amounts[-1] + 1 :]
+        left = left[: amounts[-1] + 1]
+        right = moved + right
     return left, right
 
 

@@ -47,9 +47,10 @@ def _values(words: list[Word]) -> list[tuple[Word, int | float]]:
 
 
 def _month_columns(line: Line) -> list[tuple[str, float]]:
-    """(YYYY-MM, x centre) for each `Mon YY` pair of a month header line."""
+    """(YYYY-MM, x centre) for each `Mon YY` pair of a month header line, then ("total", x)."""
     words = line.words
     months = []
+    totals = [w.xc for w in words if w.text.lower() == "total"]
     i = 0
     while i < len(words) - 1:
         month = parse_month_year(words[i].text, words[i + 1].text)
@@ -58,32 +59,41 @@ def _month_columns(line: Line) -> list[tuple[str, float]]:
             i += 2
         else:
             i += 1
+    if months and totals:
+        months.append(("total", totals[-1]))
     return months
 
 
-def _find_months(lines: list[Line]) -> tuple[int, list[tuple[str, float]]]:
+def _find_months(lines: list[Line]) -> tuple[int, list[tuple[str, float]], float | None]:
+    """(line index, month columns, x of the Total column) of a section's month header."""
     for i, line in enumerate(lines):
         months = _month_columns(line)
         if months:
-            return i, months
-    return -1, []
+            total_x = months.pop()[1] if months[-1][0] == "total" else None
+            return i, months, total_x
+    return -1, [], None
 
 
 def _by_month(
-    values: list[tuple[Word, int | float]], months: list[tuple[str, float]]
+    values: list[tuple[Word, int | float]],
+    months: list[tuple[str, float]],
+    total_x: float | None = None,
 ) -> tuple[list, list]:
-    """(one value or None per month, values after the month columns)."""
+    """(one value or None per month, values after the month columns).
+
+    With a value for every month and a total, by count; with blanks, each value goes to the
+    month column nearest its centre and whatever lies past the last month is a total.
+    """
     k = len(months)
     if len(values) >= k + 1 or not values or not months:
         return [v for _, v in values[:k]], [v for _, v in values[k:]]
-    # fewer values than months + total: place each by x
     cells: list = [None] * k
     extra = []
     last_x = months[-1][1]
-    first_x = months[0][1]
-    step = (last_x - first_x) / (k - 1) if k > 1 else 40.0
+    step = (last_x - months[0][1]) / (k - 1) if k > 1 else 40.0
+    boundary = (last_x + total_x) / 2 if total_x is not None else last_x + step / 2
     for word, value in values:
-        if word.xc > last_x + step / 2:
+        if word.xc > boundary:
             extra.append(value)
             continue
         nearest = min(range(k), key=lambda j: abs(months[j][1] - word.xc))
@@ -123,12 +133,12 @@ def _markers(line: Line) -> int:
 
 
 def _section2(lines: list[Line], pool: dict) -> None:
-    at, months = _find_months(lines)
+    at, months, total_x = _find_months(lines)
     if at < 0:
         return
     rest = lines[at + 1 :]
     points_line = _labelled(rest, "points")
-    points, _ = _by_month(_values(points_line.words), months) if points_line else ([], [])
+    points, _ = _by_month(_values(points_line.words), months, total_x) if points_line else ([], [])
     weights_line = next((ln for ln in rest if any(w.text.endswith("%") for w in ln.words)), None)
     weights = []
     if weights_line is not None:
@@ -142,7 +152,9 @@ def _section2(lines: list[Line], pool: dict) -> None:
         ):
             adjusted_line = line
             break
-    adjusted, extra = _by_month(_values(adjusted_line.words), months) if adjusted_line else ([], [])
+    adjusted, extra = (
+        _by_month(_values(adjusted_line.words), months, total_x) if adjusted_line else ([], [])
+    )
     pool["adjusted"] = [
         {
             "month": month,
@@ -157,16 +169,18 @@ def _section2(lines: list[Line], pool: dict) -> None:
 
 
 def _section3(lines: list[Line], pool: dict) -> None:
-    at, months = _find_months(lines)
+    at, months, total_x = _find_months(lines)
     if at < 0:
         return
     rest = lines[at + 1 :]
     rate_line = _labelled(rest, "pooledrate")
-    rates, rate_extra = _by_month(_values(rate_line.words), months) if rate_line else ([], [])
-    if rate_line is not None and len(_values(rate_line.words)) < len(months) + 1:
-        rates, rate_extra = _place_rates(rate_line, months)
+    rates, rate_extra = (
+        _by_month(_values(rate_line.words), months, total_x) if rate_line else ([], [])
+    )
     points_line = next((ln for ln in rest if ln is not rate_line and _values(ln.words)), None)
-    points, extra = _by_month(_values(points_line.words), months) if points_line else ([], [])
+    points, extra = (
+        _by_month(_values(points_line.words), months, total_x) if points_line else ([], [])
+    )
     pool["history"] = [
         {
             "month": month,
@@ -181,24 +195,8 @@ def _section3(lines: list[Line], pool: dict) -> None:
         pool["pooled_points"] = extra[0]
 
 
-def _place_rates(line: Line, months: list[tuple[str, float]]):
-    """Rates with blanks: each by the nearest month column, the total after the last month."""
-    values = _values(line.words)
-    k = len(months)
-    cells: list = [None] * k
-    extra = []
-    last_x = months[-1][1]
-    step = (last_x - months[0][1]) / (k - 1) if k > 1 else 40.0
-    for word, value in values:
-        if word.xc > last_x + step / 2:
-            extra.append(value)
-        else:
-            cells[min(range(k), key=lambda j: abs(months[j][1] - word.xc))] = value
-    return cells, extra
-
-
 def _section4(lines: list[Line], pool: dict) -> None:
-    at, months = _find_months(lines)
+    at, months, total_x = _find_months(lines)
     rest = lines[at + 1 :] if at >= 0 else lines
     line = _labelled(rest, "prioralloc")
     values = [v for _, v in _values(line.words)] if line else []

@@ -270,7 +270,7 @@ def parse_charges(pages: list[Page]) -> tuple[list[dict], dict | None, list[dict
                     summary.append(row)
                 continue
             if last is not None and _is_name_continuation(words, last, geometry):
-                last["patient_name"] = f"{last['patient_name']} {line.text}".strip()
+                last["patient_name"] = _join_wrapped(last["patient_name"] or "", line.text)
     return charges, totals, summary, info
 
 
@@ -284,11 +284,22 @@ def _take(words: list[Word], geometry, page: int, charges: list[dict]):
 
 def _is_name_continuation(words: list[Word], last: dict, geometry: _PageGeometry) -> bool:
     """A wrapped patient name: letters only, starting in the name column."""
-    if any(parse_amount(w.text) is not None for w in words) or len(words) > 4:
+    if any(parse_amount(w.text) is not None or parse_date(w.text) for w in words):
         return False
     if geometry.name_x0 is None:
         return False
     return abs(words[0].x0 - geometry.name_x0) < 2 * words[0].height
+
+
+def _join_wrapped(first: str, rest: str) -> str:
+    """A name wrapped at a space gets its space back; one cut inside a word does not.
+
+    A cut inside a word leaves a one-word first part and a continuation in lower case (name
+    words start with a capital); anything else was wrapped at a space.
+    """
+    if " " not in first.strip() and rest[:1].islower():
+        return first + rest
+    return f"{first} {rest}".strip()
 
 
 def _summary_row(words: list[Word]) -> dict | None:

@@ -212,7 +212,7 @@ def _build_words(chars: list) -> tuple[list[Word], list[Word]]:
                 px1, pyc, ph = last_word_end
                 gap = x0 - px1
                 same_line = abs((y0 + y1) / 2 - pyc) < 0.3 * max(ph, height)
-                if not (same_line and -0.05 * height <= gap <= 0.45 * height):
+                if not (same_line and -0.05 * height <= gap <= 1.0 * height):
                     phrase += 1
             else:
                 phrase += 1

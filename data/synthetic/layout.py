@@ -46,9 +46,11 @@ class LayoutOptions:
         font = rng.choice(FONTS)
         landscape = rng.random() < 0.7
         if landscape:
-            size = rng.choice((6.0, 6.5, 7.0, 7.5, 8.0) if font != "Courier" else (6.0, 6.5))
+            sizes = {"Helvetica": (6.0, 6.5, 7.0, 7.5), "Courier": (6.0,)}
+            size = rng.choice(sizes.get(font, (6.0, 6.5, 7.0, 7.5, 8.0)))
         else:
-            size = 6.0 if font != "Times-Roman" else rng.choice((6.0, 6.5))
+            font = rng.choice(("Helvetica", "Times-Roman"))
+            size = 6.0
         return cls(
             font=font,
             font_size=size,

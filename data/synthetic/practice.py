@@ -266,13 +266,30 @@ def _posting_day(day: date, closed: set[date]) -> date:
     return day
 
 
-def _lag_days(rng: random.Random) -> int:
+def _backlog_by_week(rng: random.Random, first: date, last: date) -> dict[date, int]:
+    """The coders' backlog in days, per service week: drifts slowly between one and six weeks.
+
+    Cases of one week post together, so tickets mostly post in sequence; a slowly moving
+    backlog keeps them in order, as real batches are.
+    """
+    backlog = 16.0
+    weeks = {}
+    monday = first - timedelta(days=first.weekday())
+    while monday <= last:
+        backlog = min(40.0, max(5.0, backlog + 0.15 * (16.0 - backlog) + rng.gauss(0.0, 2.5)))
+        weeks[monday] = round(backlog)
+        monday += timedelta(days=7)
+    return weeks
+
+
+def _lag_days(rng: random.Random, backlog: int) -> int:
+    """Most cases post with their week's batch; some wait for paperwork, a few for months."""
     roll = rng.random()
-    if roll < 0.80:
-        return rng.randint(7, 35)
-    if roll < 0.96:
-        return rng.randint(36, 56)
-    return rng.randint(57, 150)
+    if roll < 0.93:
+        return backlog + rng.randint(0, 2)
+    if roll < 0.985:
+        return backlog + rng.randint(10, 30)
+    return backlog + rng.randint(40, 110)
 
 
 def case_lines(case: Case, post_date: date, note: str | None = None) -> list[ChargeLine]:
@@ -393,12 +410,14 @@ def simulate(start: str, months: int, seed: int, params: PracticeParams | None =
             posted = _posting_day(first_day(add_months(month_key(posted), 1)), closed)
         return posted
 
+    backlog = _backlog_by_week(rng, first_day(first), horizon_end)
     events: list[ChargeLine] = []
     billed: list[tuple[Case, list[ChargeLine]]] = []
     for case in cases:
         if rng.random() < params.never_billed_rate:
             continue
-        case.post_date = post_on(case.day + timedelta(days=_lag_days(rng)))
+        week = backlog[case.day - timedelta(days=case.day.weekday())]
+        case.post_date = post_on(case.day + timedelta(days=_lag_days(rng, week)))
         lines = case_lines(case, case.post_date)
         events.extend(lines)
         billed.append((case, lines))

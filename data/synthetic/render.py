@@ -54,7 +54,7 @@ class Column:
 
 F3_COLUMNS = (
     Column("ticket", ("Phys", "Ticket", "Ref#"), "73199999", False),
-    Column("note", ("Note",), "WW", False),
+    Column("note", ("Note",), "W", False),
     Column("name", ("Patient Name",), "Castellanos Guadalupe", False),
     Column("orig", ("Original", "Chg Mo"), "12/26", False),
     Column("site", ("Site", "Code"), "UF", False),
@@ -77,13 +77,14 @@ F3_COLUMNS = (
     Column("sptime", ("Time", "(Min)"), "-999.00", True),
     Column("spanes", ("Anes", "Base"), "-13.00", True),
     Column("spmed", ("Med", "Base"), "-8.00", True),
-    Column("grp", ("Grp", "Pool"), "WWWW", False),
+    Column("grp", ("Grp", "Pool"), "UTCS", False),
     Column("grpct", ("%", "Gr", "Pl"), "100", True),
     Column("gptime", ("Time", "(Min)"), "-999.00", True),
     Column("gpanes", ("Anes", "Base"), "-13.00", True),
     Column("gpmed", ("Med", "Base"), "-8.00", True),
 )
 GROUP_HEADERS = (("Sub pool", "sptime", "spmed"), ("Group pool", "gptime", "gpmed"))
+PORTRAIT_NAME_SAMPLE = "Castellanos Maria"
 NAME_WRAP = 34  # names longer than this wrap onto a second line
 
 
@@ -321,18 +322,29 @@ def draw_compensation(w: Writer, truth: dict) -> None:
 # ---------------------------------------------------------------- F3
 
 
-def f3_geometry(w: Writer) -> dict[str, tuple[float, bool]]:
-    """Each F3 column's anchor x (left edge, or right edge for numbers) for this layout."""
-    layout = w.layout
-    usable = w.width - 2 * MARGIN
-    widths = [w.width_of(c.sample) for c in F3_COLUMNS]
-    gap = (usable - sum(widths)) / (len(F3_COLUMNS) - 1)
-    gap = max(1.8, min(gap, 14.0)) * layout.column_scale
+def f3_geometry(layout: LayoutOptions, page_width: float) -> dict[str, tuple[float, bool]]:
+    """Each F3 column's anchor x (left edge, or right edge for numbers) for this layout.
+
+    Landscape columns are as wide as their widest value or header word; a portrait page is too
+    narrow for that, so there the headers may touch and the name column is shorter.
+    """
+    portrait = not layout.f3_landscape
+    widths = []
+    for column in F3_COLUMNS:
+        texts = (column.sample,) if portrait or column.key == "note" else (
+            column.sample, *column.header)
+        if portrait and column.key == "name":
+            texts = (PORTRAIT_NAME_SAMPLE,)
+        widths.append(max(stringWidth(t, layout.font, layout.font_size) for t in texts))
+    usable = page_width - 2 * MARGIN - max(0.0, layout.column_shift)
+    spacing = (usable / layout.column_scale - sum(widths)) / (len(F3_COLUMNS) - 1)
+    gap = max(1.5, min(spacing, 14.0))
     x = MARGIN + layout.column_shift
     geometry = {}
     for column, width in zip(F3_COLUMNS, widths, strict=True):
-        geometry[column.key] = (x + width if column.right else x, column.right)
-        x += width * layout.column_scale + gap
+        geometry[column.key] = (x + width * layout.column_scale if column.right else x,
+                                column.right)  # fmt: skip
+        x += (width + gap) * layout.column_scale
     return geometry
 
 
@@ -402,8 +414,7 @@ def _report_header(w, rdate, page_no, title, time_text, truth, f3_legend=False, 
 def draw_f3(w: Writer, truth: dict) -> None:
     """The charge lines, paginated, then totals and the per-pool summary."""
     size = landscape(letter) if w.layout.f3_landscape else letter
-    w.width, w.height = size  # geometry needs the page width before the first page exists
-    geometry = f3_geometry(w)
+    geometry = f3_geometry(w.layout, size[0])
     row_h = w.layout.font_size + 2.6
     page_no = 0
 

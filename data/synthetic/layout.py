@@ -23,7 +23,7 @@ class LayoutOptions:
     column_shift: float = 0.0  # points every F3 column moves right
     column_scale: float = 1.0  # F3 column spacing factor
     f3_rows_per_page: int = 48
-    expense_rows_per_page: int = 34
+    expense_rows_per_page: int = 30
     period_offset: tuple[float, float] = (0.6, -0.4)  # the stub's doubly drawn `Period:` text
     f2_plain_total: bool = True  # Section 2/3 totals printed twice, the second without commas
 

@@ -56,9 +56,9 @@ LONG_SURNAMES = [
 def patient_name(rng: random.Random) -> str:
     """One made-up name as the F3 prints it: surname, given name, optional middle/suffix."""
     roll = rng.random()
-    if roll < 0.03:
+    if roll < 0.015:
         last = rng.choice(LONG_SURNAMES)
-    elif roll < 0.08:
+    elif roll < 0.06:
         last = f"{rng.choice(SURNAMES)}-{rng.choice(SURNAMES)}"
     else:
         last = rng.choice(SURNAMES)

@@ -110,8 +110,8 @@ def _rate_paths(practice: Practice, seed: int) -> dict[str, dict[str, int]]:
         path = {}
         for month in practice.months:
             change = rng.gauss(0.0, 0.015)
-            if month.endswith("-01") and rng.random() < 0.5:
-                change += rng.choice((-1, 1)) * rng.uniform(0.02, 0.05)
+            if month.endswith("-01") and rng.random() < 0.4:
+                change += rng.choice((-1, 1)) * rng.uniform(0.015, 0.04)
             rate = max(1500, round(rate * (1 + change)))
             path[month] = rate
         paths[pool.code] = path

@@ -126,7 +126,7 @@ def _expenses(rng: random.Random, month: str, counter: list[int]) -> list[Expens
                                  "EXPENSES", amount))  # fmt: skip
     count = 0
     if month.endswith("-01"):
-        count = rng.randint(8, 30)
+        count = rng.randint(18, 36)
     elif rng.random() < 0.45:
         count = rng.randint(1, 4)
     for _ in range(count):

@@ -85,7 +85,7 @@ F3_COLUMNS = (
 )
 GROUP_HEADERS = (("Sub pool", "sptime", "spmed"), ("Group pool", "gptime", "gpmed"))
 PORTRAIT_NAME_SAMPLE = "Castellanos Maria"
-NAME_WRAP = 34  # names longer than this wrap onto a second line
+NAME_WRAP = 40  # names longer than this wrap onto a second line
 
 
 def f3_cells(charge: dict) -> dict[str, str]:
@@ -129,9 +129,9 @@ def split_name(name: str) -> tuple[str, str | None]:
     """An extremely long name is wrapped at a space onto a continuation line."""
     if len(name) <= NAME_WRAP:
         return name, None
-    cut = name.rfind(" ", 0, NAME_WRAP - 6)
+    cut = name.rfind(" ", 0, NAME_WRAP - 3)
     if cut <= 0:
-        cut = NAME_WRAP - 6
+        cut = NAME_WRAP - 3
         return name[:cut], name[cut:]
     return name[:cut], name[cut + 1 :]
 

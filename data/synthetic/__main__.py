@@ -35,9 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     months = generate_history(
         args.out, args.months, args.start, args.seed, layout=layout, password=args.password
     )
-    failed = [
-        (m.period, c["name"]) for m in months for c in m.truth["checks"] if not c["ok"]
-    ]
+    failed = [(m.period, c["name"]) for m in months for c in m.truth["checks"] if not c["ok"]]
     elapsed = time.perf_counter() - began
     print(f"wrote {len(months)} packets to {args.out} in {elapsed:.1f} s")
     for period, name in failed:

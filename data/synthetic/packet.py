@@ -152,12 +152,24 @@ def _pool(page: PoolMonth) -> dict:
             "med_base": page.med_mult / 100,
         },
         "section1": {
-            "anes_time_min": {"actual": float(s1.minutes), "adjustment": 0.0,
-                              "total": float(s1.minutes), "points": s1.time_points / 100},
-            "anes_base_units": {"actual": s1.anes_h / 100, "adjustment": 0.0,
-                                "total": s1.anes_h / 100, "points": s1.anes_points / 100},
-            "med_base_units": {"actual": s1.med_t / 10, "adjustment": 0.0,
-                               "total": s1.med_t / 10, "points": s1.med_points / 100},
+            "anes_time_min": {
+                "actual": float(s1.minutes),
+                "adjustment": 0.0,
+                "total": float(s1.minutes),
+                "points": s1.time_points / 100,
+            },
+            "anes_base_units": {
+                "actual": s1.anes_h / 100,
+                "adjustment": 0.0,
+                "total": s1.anes_h / 100,
+                "points": s1.anes_points / 100,
+            },
+            "med_base_units": {
+                "actual": s1.med_t / 10,
+                "adjustment": 0.0,
+                "total": s1.med_t / 10,
+                "points": s1.med_points / 100,
+            },
         },  # fmt: skip
         "points": s1.points / 100,
         "adjusted": [
@@ -255,4 +267,3 @@ def build_truth(
         "expenses": _expenses(pay),
         "checks": [],
     }
-

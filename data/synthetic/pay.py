@@ -103,9 +103,9 @@ def section1(lines: list[ChargeLine], month: str, switch: str) -> Section1:
 
 def _rate_paths(practice: Practice, seed: int) -> dict[str, dict[str, int]]:
     """Each pool's $/point rate: a random walk with sd 1.5 %/month and sometimes a January step."""
-    rng = random.Random(seed * 7919 + 17)
     paths: dict[str, dict[str, int]] = {}
     for pool in practice.pools:
+        rng = random.Random(f"{seed}-rate-{pool.code}")
         rate = pool.base_rate_cents
         path = {}
         for month in practice.months:
@@ -171,8 +171,23 @@ def build_ledger(practice: Practice, seed: int) -> PoolLedger:
             if month in practice.no_posting_months:
                 note = NO_POSTING_NOTE
             pages.append(
-                PoolMonth(pool.code, pool.name, month, med_mult, s1, parts, n, history, rate,
-                          p_total, priors, r_total, q_total, s_total, note)  # fmt: skip
+                PoolMonth(
+                    pool.code,
+                    pool.name,
+                    month,
+                    med_mult,
+                    s1,
+                    parts,
+                    n,
+                    history,
+                    rate,
+                    p_total,
+                    priors,
+                    r_total,
+                    q_total,
+                    s_total,
+                    note,
+                )  # fmt: skip
             )
         if pages:
             pages.insert(0, _all_pools(pages, month, med_mult))

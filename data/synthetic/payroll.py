@@ -242,41 +242,46 @@ def build_pay(practice: Practice, ledger: PoolLedger, seed: int) -> dict[str, Mo
         pool_labels = {_pool_label(practice, p.code, month) for p in practice.pools}
         lines = _comp_lines(state, period, w2, w2_ytd[year], pool_labels)
         net = next(x for x in lines if x.section == NET)
-        tax_total = sum(a for _, a in taxes)
-        tax_ytd = sum(state.ytd[(TAXES, label)] for label, _ in taxes)
-
-        def pair(label: str, section: str = AFTER_TAX_ITEMS) -> tuple[int, int]:
-            key = (section, label)
-            return period.get(key, 0), state.ytd.get(key, 0)
-
-        other_at = [pair("Long Term Disability"), pair("Term Life Insurance")]
-        reimb = pair("Business Exp. Reimbursement")
-        roth_pair = pair("Roth 401(k) Deferral")
-        at_total = (roth_pair[0] + other_at[0][0] + other_at[1][0] + reimb[0],
-                    roth_pair[1] + other_at[0][1] + other_at[1][1] + reimb[1])  # fmt: skip
-        gross = (w2, w2_ytd[year])
-        deductions = [
-            ("Federal Income Tax", *pair("Federal Income Tax", TAXES)),
-            ("Employee FICA Medicare", *pair("FICA Medicare", TAXES)),
-            ("Employee FICA Social Security", *pair("FICA Social Security", TAXES)),
-            ("California State Witholding", *pair("State Income Tax", TAXES)),
-            ("State Disability Insurance", *pair("State Disability Insurance", TAXES)),
-            ("Total Payroll Taxes", tax_total, tax_ytd),
-            ("401(k) Deferral - Roth", *roth_pair),
-            ("Other After-Tax Deductions", other_at[0][0] + other_at[1][0],
-             other_at[0][1] + other_at[1][1]),
-            ("Business Exp. Reimbursement", *reimb),
-            ("Total After-Tax items", *at_total),
-        ]  # fmt: skip
-        earnings = [
-            ("Gross Earnings", *gross),
-            ("Total Gross Earnings", *gross),
-            ("Taxable Earnings", *gross),
-            ("Net Pay", net.period or 0, net.ytd),
-        ]
+        earnings, deductions = _stub(period, state.ytd, (w2, w2_ytd[year]), (net.period, net.ytd))
         result[month] = MonthPay(month, lines, earnings, deductions, expenses,
-                                 (net.period or 0, net.ytd), gross)  # fmt: skip
+                                 (net.period or 0, net.ytd), (w2, w2_ytd[year]))  # fmt: skip
     return result
+
+
+STUB_TAXES = (("Federal Income Tax", "Federal Income Tax"),
+              ("Employee FICA Medicare", "FICA Medicare"),
+              ("Employee FICA Social Security", "FICA Social Security"),
+              ("California State Witholding", "State Income Tax"),
+              ("State Disability Insurance", "State Disability Insurance"))  # fmt: skip
+
+
+def _stub(
+    period: dict, ytd: dict, gross: tuple[int, int], net: tuple[int | None, int]
+) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """The payroll stub's two tables: the same money as the report, grouped as the stub does."""
+
+    def pair(section: str, *labels: str) -> tuple[int, int]:
+        keys = [(section, label) for label in labels]
+        return sum(period.get(k, 0) for k in keys), sum(ytd.get(k, 0) for k in keys)
+
+    taxes = [(stub, *pair(TAXES, label)) for stub, label in STUB_TAXES]
+    tax_total = pair(TAXES, *(label for _, label in STUB_TAXES))
+    after = [
+        ("401(k) Deferral - Roth", *pair(AFTER_TAX_ITEMS, "Roth 401(k) Deferral")),
+        ("Other After-Tax Deductions",
+         *pair(AFTER_TAX_ITEMS, "Long Term Disability", "Term Life Insurance")),
+        ("Business Exp. Reimbursement", *pair(AFTER_TAX_ITEMS, "Business Exp. Reimbursement")),
+    ]  # fmt: skip
+    after_total = (sum(a[1] for a in after), sum(a[2] for a in after))
+    deductions = taxes + [("Total Payroll Taxes", *tax_total)] + after
+    deductions.append(("Total After-Tax items", *after_total))
+    earnings = [
+        ("Gross Earnings", *gross),
+        ("Total Gross Earnings", *gross),
+        ("Taxable Earnings", *gross),
+        ("Net Pay", net[0] or 0, net[1]),
+    ]
+    return earnings, deductions
 
 
 SECTION_ORDER = (CLINICAL, ADMIN, TOTAL_COMP, OVERHEAD, DEDUCTIONS, MEDICARE_INCOME, W2, TAXES,

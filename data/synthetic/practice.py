@@ -225,10 +225,7 @@ def _simulate_day(
     for _ in range(count):
         proc = rng.choice(BY_KIND[kind])
         minutes = max(8, round(rng.gauss(proc.minutes, proc.spread)))
-        if kind == "ob":
-            start = rng.randint(0, 1380)
-        else:
-            start = clock
+        start = rng.randint(0, 1380) if kind == "ob" else clock
         segments = [(start, start + minutes)]
         if kind in ("ortho", "spine") and rng.random() < 0.08:
             first = rng.randint(2, 9)
@@ -276,7 +273,7 @@ def _backlog_by_week(rng: random.Random, first: date, last: date) -> dict[date, 
     weeks = {}
     monday = first - timedelta(days=first.weekday())
     while monday <= last:
-        backlog = min(40.0, max(5.0, backlog + 0.15 * (16.0 - backlog) + rng.gauss(0.0, 2.5)))
+        backlog = min(40.0, max(7.0, backlog + 0.15 * (16.0 - backlog) + rng.gauss(0.0, 2.5)))
         weeks[monday] = round(backlog)
         monday += timedelta(days=7)
     return weeks
@@ -343,7 +340,8 @@ def case_lines(case: Case, post_date: date, note: str | None = None) -> list[Cha
 
 
 def _backout(lines: list[ChargeLine], post_date: date) -> list[ChargeLine]:
-    """Credit lines reversing an earlier posting, carrying its month as Original Chg Mo."""
+    """Credit lines reversing an earlier posting, carrying its month as Original Chg Mo
+    (blank when the credit posts in the same month as the charge)."""
     out = []
     for src in lines:
         out.append(
@@ -352,7 +350,8 @@ def _backout(lines: list[ChargeLine], post_date: date) -> list[ChargeLine]:
                 pay_code=src.pay_code, start=src.start, stop=src.stop, post_date=post_date,
                 split_pct=src.split_pct, minutes=-src.minutes, anes_h=-src.anes_h,
                 med_t=-src.med_t, other_t=-src.other_t, charge_c=-src.charge_c,
-                original_month=src.charge_month, ob_position=src.ob_position,
+                original_month=None if src.charge_month == month_key(post_date)
+                else src.charge_month, ob_position=src.ob_position,
             )
         )  # fmt: skip
     return out
@@ -383,7 +382,7 @@ def simulate(start: str, months: int, seed: int, params: PracticeParams | None =
         closed |= holidays(year)
     vacations: set[date] = set()
     for year in range(int(first[:4]), int(all_months[-1][:4]) + 1):
-        vacations |= _vacation_days(rng, year)
+        vacations |= _vacation_days(random.Random(f"{seed}-vacation-{year}"), year)
 
     cases: list[Case] = []
     day = first_day(first)
@@ -394,7 +393,7 @@ def simulate(start: str, months: int, seed: int, params: PracticeParams | None =
             cases.extend(_simulate_day(rng, day, site, kind, count, pool_of_site))
         day += timedelta(days=1)
 
-    seq0 = 10000 + rng.randint(0, 4000)
+    seq0 = 10000 + random.Random(f"{seed}-tickets").randint(0, 4000)
     number = names.PHYSICIAN_NUMBER
     cases.sort(key=lambda c: (c.day, c.start))
     for i, case in enumerate(cases):
@@ -410,7 +409,10 @@ def simulate(start: str, months: int, seed: int, params: PracticeParams | None =
             posted = _posting_day(first_day(add_months(month_key(posted), 1)), closed)
         return posted
 
-    backlog = _backlog_by_week(rng, first_day(first), horizon_end)
+    backlog = _backlog_by_week(random.Random(f"{seed}-backlog"), first_day(first), horizon_end)
+    # One random stream per stage, each consumed in date order, so a shorter history is an
+    # exact prefix of a longer one with the same seed.
+    rng = random.Random(f"{seed}-billing")
     events: list[ChargeLine] = []
     billed: list[tuple[Case, list[ChargeLine]]] = []
     for case in cases:
@@ -436,11 +438,13 @@ def simulate(start: str, months: int, seed: int, params: PracticeParams | None =
     before = [(c, ls) for c, ls in billed
               if month_key(c.post_date) in (add_months(switch, -2), add_months(switch, -1))
               and any(x.service_type == "Me" and x.med_t > 0 for x in ls)]  # fmt: skip
-    for case, lines in rng.sample(before, min(2, len(before))):
-        when = post_on(first_day(switch) + timedelta(days=rng.randint(3, 40)))
+    audit = random.Random(f"{seed}-audit")
+    for case, lines in audit.sample(before, min(2, len(before))):
+        when = post_on(first_day(switch) + timedelta(days=audit.randint(3, 40)))
         events.extend(_backout(lines, when))
-        events.extend(_rebill(case, rng, when))
+        events.extend(_rebill(case, audit, when))
 
+    rng = random.Random(f"{seed}-log")
     for case in cases:
         roll = rng.random()
         if case.post_date is not None and roll < params.not_in_log_rate:

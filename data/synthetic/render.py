@@ -331,8 +331,11 @@ def f3_geometry(layout: LayoutOptions, page_width: float) -> dict[str, tuple[flo
     portrait = not layout.f3_landscape
     widths = []
     for column in F3_COLUMNS:
-        texts = (column.sample,) if portrait or column.key == "note" else (
-            column.sample, *column.header)
+        texts = (
+            (column.sample,)
+            if portrait or column.key == "note"
+            else (column.sample, *column.header)
+        )
         if portrait and column.key == "name":
             texts = (PORTRAIT_NAME_SAMPLE,)
         widths.append(max(stringWidth(t, layout.font, layout.font_size) for t in texts))
@@ -349,7 +352,7 @@ def f3_geometry(layout: LayoutOptions, page_width: float) -> dict[str, tuple[flo
 
 
 def _f3_header(w: Writer, truth: dict, page_no: int, geometry: dict) -> float:
-    size = (landscape(letter) if w.layout.f3_landscape else letter)
+    size = landscape(letter) if w.layout.f3_landscape else letter
     w.new_page(size, w.layout.font_size)
     f3_time, _ = _report_time(truth["period"])
     rdate = long_date(run_date(truth["period"]))
@@ -687,9 +690,9 @@ def draw_expenses(w: Writer, truth: dict, categories: list[str]) -> None:
     for category, line in zip(categories, lines, strict=True):
         by_category.setdefault(category, []).append(line)
     for category in by_category:
-        for kind, payload in [("cat", category)] + [("line", x) for x in by_category[category]] + [
-            ("sub", category)
-        ]:
+        for kind, payload in (
+            [("cat", category)] + [("line", x) for x in by_category[category]] + [("sub", category)]
+        ):
             if rows <= 0:
                 y = header()
                 rows = rows_per_page

@@ -180,6 +180,80 @@ def _page_chars(textpage: pdfium.PdfTextPage) -> tuple[str, list[tuple]]:
     return text, chars
 
 
+def _restore_merged(chars: list) -> list:
+    """Put back characters pdfium dropped as duplicates where text is drawn over other text.
+
+    pdfium's text page drops a character drawn within 0.07 em of an identical one it just
+    read: that undoes double strokes, but when a site code is drawn over an overflowing name,
+    the `F` of `UF` landing on the `F` of `Frank` vanishes too. Only objects drawn after a jump
+    back on their line can have lost characters; for those, the object's own bounds show the
+    hole, and the identical character under it (kept in the other object) fills it.
+    """
+    suspects: set[int] = set()
+    prev = None
+    for c in chars:
+        if c is None:
+            prev = None
+            continue
+        if prev is not None and c[5] != prev[5]:
+            height = prev[4] - prev[3]
+            same_line = abs((c[3] + c[4]) / 2 - (prev[3] + prev[4]) / 2) < 0.3 * height
+            if same_line and c[1] < prev[2] - 0.1 * height:
+                suspects.add(c[5])
+        prev = c
+    if not suspects:
+        return chars
+    by_object: dict[int, list[tuple]] = {}
+    for c in chars:
+        if c is not None and c[5] in suspects:
+            by_object.setdefault(c[5], []).append(c)
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    fills: dict[int, list[tuple]] = {}
+    for obj in suspects:
+        own = by_object.get(obj, [])
+        handle = ctypes.cast(obj, pdfium_raw.FPDF_PAGEOBJECT)
+        if not own or not pdfium_raw.FPDFPageObj_GetBounds(
+            handle, ctypes.byref(left), ctypes.byref(bottom), ctypes.byref(right), ctypes.byref(top)
+        ):
+            continue
+        height = own[0][4] - own[0][3]
+        yc = (own[0][3] + own[0][4]) / 2
+        edges = [left.value] + [x for c in own for x in (c[1], c[2])] + [right.value]
+        holes = [
+            (edges[k], edges[k + 1])
+            for k in range(0, len(edges), 2)
+            if edges[k + 1] - edges[k] > 0.25 * height
+        ]
+        if not holes:
+            continue
+        found = [
+            c
+            for c in chars
+            if c is not None
+            and c[5] != obj
+            and abs((c[3] + c[4]) / 2 - yc) < 0.3 * height
+            and any(a - 0.1 * height <= c[1] and c[2] <= b + 0.1 * height for a, b in holes)
+        ]
+        if found:
+            fills[obj] = [(c[0], c[1], c[2], c[3], c[4], obj) for c in found]
+    if not fills:
+        return chars
+    out = []
+    for index, c in enumerate(chars):
+        out.append(c)
+        if c is None or c[5] not in fills:
+            continue
+        following = chars[index + 1] if index + 1 < len(chars) else None
+        if following is not None and following[5] == c[5]:
+            continue
+        # the object's last character: merge in its missing ones, left to right
+        own = by_object[c[5]]
+        if out[len(out) - len(own) :] == own:
+            del out[len(out) - len(own) :]
+            out.extend(sorted(own + fills.pop(c[5]), key=lambda o: o[1]))
+    return out
+
+
 def _build_words(chars: list) -> tuple[list[Word], list[Word]]:
     """Group characters into words by drawing order and adjacency; vertical runs apart."""
     words: list[Word] = []
@@ -326,6 +400,7 @@ def load_pages(path: str | Path, password: str | None = None) -> tuple[bytes, li
                 width, height = page.get_size()
                 textpage = page.get_textpage()
                 _, chars = _page_chars(textpage)
+                chars = _restore_merged(chars)
                 textpage.close()
             finally:
                 page.close()

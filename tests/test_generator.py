@@ -46,7 +46,7 @@ def test_every_cross_check_holds_in_every_month(history):
         assert any(n.startswith("clinical line ") for n in names)
 
 
-@pytest.mark.parametrize("layout_seed", [3, 11, 42])
+@pytest.mark.parametrize("layout_seed", [3, 9, 11, 42])
 def test_cross_checks_hold_and_figures_do_not_depend_on_layout(tmp_path, history, layout_seed):
     layout = LayoutOptions.random(layout_seed)
     months = generate_history(tmp_path, months=14, seed=1, layout=layout)
@@ -203,7 +203,7 @@ def test_edge_cases_an_extractor_must_face_occur(history):
     notes = {c["note"] for _, c in charges}
     assert {"B", "S", "M", "D", "Z"} <= notes
     assert {"S", "E", "SE", "M"} <= {c["ob_case_position"] for _, c in charges}
-    assert {"An", "Me", "Mo"} <= {c["service_type"] for _, c in charges}
+    assert {"An", "Me", "Mo", "CP"} <= {c["service_type"] for _, c in charges}
     credits = [c for _, c in charges if c["charge_amount"] < 0]
     moved = [c for c in credits if c["original_charge_month"]]
     assert len(moved) > 10  # backouts of earlier months' charges carry Original Chg Mo
@@ -294,9 +294,15 @@ def test_case_log_and_its_known_discrepancies(history):
         all_rows = list(csv.DictReader(handle))
     assert list(all_rows[0]) == ["date", "ticket", "cpt_codes", "start_time", "patient", "notes"]
     logged_tickets = {r["ticket"] for r in all_rows}
+    truths = {
+        m.period: json.loads((out / f"caselog-{m.period}.truth.json").read_text("utf-8"))
+        for m in history
+    }
+    # a mistyped ticket can hit another case's number: only those may shadow a missing case
+    typos = {item["logged"] for t in truths.values() for item in t["mistyped_ticket"]}
     found = defaultdict(int)
     for month in history:
-        truth = json.loads((out / f"caselog-{month.period}.truth.json").read_text("utf-8"))
+        truth = truths[month.period]
         with month.caselog_path.open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         assert len(rows) == truth["cases_logged"] <= truth["cases_done"]
@@ -305,7 +311,7 @@ def test_case_log_and_its_known_discrepancies(history):
             assert item["ticket"] not in billed
             found["never_billed"] += 1
         for item in truth["not_in_log"]:
-            assert item["ticket"] not in logged_tickets
+            assert item["ticket"] not in logged_tickets - typos
             found["not_in_log"] += 1
         by_ticket = {r["ticket"]: r for r in rows}
         for item in truth["wrong_cpt"]:

@@ -67,6 +67,9 @@ PROCEDURES = [
     Procedure("59409", 5, 330, 120, "ob"),
     Procedure("59514", 7, 70, 15, "ob"),
 ]
+# A chronic-pain injection done between endoscopies: one CP line of medical units, no times.
+PAIN = Procedure("64483", 0, 15, 4, "pain")
+PAIN_MED_TENTHS = 40
 BY_KIND: dict[str, list[Procedure]] = defaultdict(list)
 for _proc in PROCEDURES:
     BY_KIND[_proc.kind].append(_proc)
@@ -253,6 +256,20 @@ def _simulate_day(
             case.modifier = ("99100", 10)
         cases.append(case)
         clock = segments[-1][1] + rng.randint(8, 22 if kind == "gi" else 40)
+        if kind == "gi" and rng.random() < 0.01:
+            pain = Case(
+                seq=0,
+                ticket="",
+                day=day,
+                site=site,
+                pool=pool_of_site[site],
+                procedure=PAIN,
+                segments=[(clock, clock + PAIN.minutes)],
+                pay_code=_weighted(rng, PAY_CODES),
+                patient=names.patient_name(rng),
+            )
+            cases.append(pain)
+            clock += PAIN.minutes + rng.randint(8, 15)
     return cases
 
 
@@ -308,6 +325,9 @@ def case_lines(case: Case, post_date: date, note: str | None = None) -> list[Cha
         values.update(kw)
         return ChargeLine(**values)
 
+    if proc.kind == "pain":
+        return [line(service_type="CP", med_t=PAIN_MED_TENTHS,
+                     charge_c=PAIN_MED_TENTHS * conv // 10)]  # fmt: skip
     if len(case.segments) > 1:
         total = case.minutes
         pcts, bases = [], []
@@ -336,6 +356,9 @@ def case_lines(case: Case, post_date: date, note: str | None = None) -> list[Cha
         cpt, tenths = case.modifier
         lines.append(line(service_type="Mo", cpt=cpt, other_t=tenths,
                           charge_c=tenths * conv // 10))  # fmt: skip
+    if note == "D":  # every line of a duplicate posting is flagged, whatever it was
+        for item in lines:
+            item.note = "D"
     return lines
 
 
@@ -450,7 +473,8 @@ def simulate(start: str, months: int, seed: int, params: PracticeParams | None =
         if case.post_date is not None and roll < params.not_in_log_rate:
             case.in_log = False
         elif roll < params.not_in_log_rate + params.wrong_cpt_rate:
-            options = [p.cpt for p in BY_KIND[case.procedure.kind] if p.cpt != case.procedure.cpt]
+            kind = BY_KIND[case.procedure.kind]
+            options = [p.cpt for p in kind if p.cpt != case.procedure.cpt] or ["64490"]
             case.log_cpt = rng.choice(options)
         elif roll < params.not_in_log_rate + params.wrong_cpt_rate + params.mistyped_ticket_rate:
             digits = list(case.ticket)

@@ -255,79 +255,84 @@ def _restore_merged(chars: list) -> list:
 
 
 def _build_words(chars: list) -> tuple[list[Word], list[Word]]:
-    """Group characters into words by drawing order and adjacency; vertical runs apart."""
+    """Group characters into words by drawing order and adjacency; vertical runs apart.
+
+    The hot loop of the extractor (every character of every page), hence written flat.
+    """
     words: list[Word] = []
     vertical: list[Word] = []
     object_sizes: dict[int, int] = {}
     for c in chars:
         if c is not None:
-            object_sizes[c[5]] = object_sizes.get(c[5], 0) + 1
+            obj = c[5]
+            object_sizes[obj] = object_sizes.get(obj, 0) + 1
     current: list = []
     start = 0
     phrase = 0
-    last_word_end: tuple | None = None
+    last_x1 = last_yc = last_h = None
 
     def flush() -> None:
-        nonlocal current, phrase, last_word_end
-        if not current:
-            return
-        x0 = min(c[1] for c in current)
-        x1 = max(c[2] for c in current)
-        y0 = min(c[3] for c in current)
-        y1 = max(c[4] for c in current)
-        is_vertical = len(current) > 1 and (x1 - x0) < (y1 - y0) and current[0][1] == current[-1][1]
-        text = "".join(c[0] for c in current)
-        height = y1 - y0
-        if is_vertical:
+        nonlocal current, phrase, last_x1, last_yc, last_h
+        first, last = current[0], current[-1]
+        x0, x1 = first[1], last[2]
+        y0, y1 = first[3], first[4]
+        if len(current) > 1 and first[1] == last[1] and last[4] > first[4]:
+            # stacked characters: rotated text, read bottom to top
+            y0 = min(c[3] for c in current)
+            y1 = max(c[4] for c in current)
             ordered = sorted(current, key=lambda c: c[3])
+            x1 = max(c[2] for c in current)
             vertical.append(Word("".join(c[0] for c in ordered), x0, x1, y0, y1, start, 0, True))
+            current = []
+            return
+        height = y1 - y0
+        yc = (y0 + y1) / 2
+        if last_x1 is None:
+            phrase += 1
         else:
-            if last_word_end is not None:
-                px1, pyc, ph = last_word_end
-                gap = x0 - px1
-                same_line = abs((y0 + y1) / 2 - pyc) < 0.3 * max(ph, height)
-                if not (same_line and -0.05 * height <= gap <= 1.0 * height):
-                    phrase += 1
-            else:
+            gap = x0 - last_x1
+            same_line = abs(yc - last_yc) < 0.3 * max(last_h, height)
+            if not (same_line and -0.05 * height <= gap <= height):
                 phrase += 1
-            words.append(Word(text, x0, x1, y0, y1, start, phrase))
-            last_word_end = (x1, (y0 + y1) / 2, height)
+        words.append(Word("".join(c[0] for c in current), x0, x1, y0, y1, start, phrase))
+        last_x1, last_yc, last_h = x1, yc, height
         current = []
 
     prev = None
     for i, c in enumerate(chars):
-        if c is None:
-            flush()
-            prev = None
-            continue
-        ch = c[0]
-        if ch.isspace():
-            flush()
+        if c is None or c[0].isspace():
+            if current:
+                flush()
             prev = None
             continue
         if prev is not None:
             height = prev[4] - prev[3]
-            gap = c[1] - prev[2]
-            same_line = abs((c[3] + c[4]) / 2 - (prev[3] + prev[4]) / 2) < 0.3 * height
-            adjacent = same_line and -0.2 * height < gap < 0.15 * height
-            if abs(c[1] - prev[1]) < 0.5 and abs(c[2] - prev[2]) < 0.5 and not same_line:
+            same_line = abs(c[3] + c[4] - prev[3] - prev[4]) < 0.6 * height
+            if same_line:
+                gap = c[1] - prev[2]
+                adjacent = -0.2 * height < gap < 0.15 * height
+                if not adjacent:
+                    pass
+                elif c[5] != prev[5] and object_sizes[c[5]] > 1 and object_sizes[prev[5]] > 1:
+                    adjacent = False  # two text objects touching: two cells, not one word
+                elif prev[0].isdigit() and c[0].isalpha() and _ends_with_cents(current):
+                    adjacent = False  # "131,006.12Total": an amount touching the next label
+            else:
                 # rotated text: characters stacked bottom to top in one column
-                adjacent = abs(c[3] - prev[4]) < 0.3 * (prev[2] - prev[1])
-            elif (
-                c[5] != prev[5]
-                and object_sizes.get(c[5], 0) > 1
-                and object_sizes.get(prev[5], 0) > 1
-            ):
-                adjacent = False  # two text objects touching: two cells, not one word
-            elif adjacent and prev[0].isdigit() and ch.isalpha() and _ends_with_cents(current):
-                adjacent = False  # "131,006.12Total": an amount touching the next label
+                width = prev[2] - prev[1]
+                adjacent = (
+                    abs(c[1] - prev[1]) < 0.5
+                    and abs(c[2] - prev[2]) < 0.5
+                    and abs(c[3] - prev[4]) < 0.3 * width
+                )
             if not adjacent:
                 flush()
         if not current:
             start = i
         current.append(c)
         prev = c
-    flush()
+    if current:
+        flush()
     return words, vertical
 
 
@@ -338,13 +343,19 @@ def _ends_with_cents(current: list) -> bool:
 def _drop_redrawn(words: list[Word]) -> list[Word]:
     """Drop a word drawn again at (almost) the same place: a report writer's double stroke."""
     kept: list[Word] = []
-    seen: dict[str, list[Word]] = {}
+    seen: dict[tuple[str, int], list[Word]] = {}
     for word in words:
-        twins = seen.setdefault(word.text, [])
         h = word.height or 1.0
-        if any(abs(t.x0 - word.x0) < 0.6 * h and abs(t.yc - word.yc) < 0.5 * h for t in twins):
+        yc = word.yc
+        band = int(yc // h)
+        twins = [
+            t
+            for key in ((word.text, band - 1), (word.text, band), (word.text, band + 1))
+            for t in seen.get(key, ())
+        ]
+        if any(abs(t.x0 - word.x0) < 0.6 * h and abs(t.yc - yc) < 0.5 * h for t in twins):
             continue
-        twins.append(word)
+        seen.setdefault((word.text, band), []).append(word)
         kept.append(word)
     return kept
 

@@ -19,8 +19,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
-from sqlalchemy.orm import Session
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as flask_session
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from analytics.overview import build_overview
@@ -32,6 +45,8 @@ from data.db import (
     sqlite_path,
 )
 from data.schema import head_revision
+from data.uploads import UploadRejected, UploadStore, display_name
+from data_loader import ERROR, NEEDS_REPLACE, ImportResult, PacketLoader
 from setup_app import initialize_database
 
 log = logging.getLogger("compensation")
@@ -68,7 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _setup_config(app, config or {})
     _setup_database(app)
     _setup_templates(app)
-    _setup_security_headers(app)
+    _setup_security(app)
     _setup_errors(app)
     _setup_routes(app)
     return app
@@ -80,8 +95,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _setup_config(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.update(
         DATABASE_URL=default_database_url(),
-        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
-        JSON_SORT_KEYS=False,
+        DEMO_DATABASE_URL=default_database_url(demo=True),
+        DEMO=False,
+        DEMO_MONTHS=36,  # months of made-up packets in a newly built demo database
+        DEMO_PACKETS_DIR=None,  # where the demo's PDFs go (default: beside the demo database)
+        UPLOAD_DIR=None,
+        # One request may carry many packets; each file is capped at 25 MB by UploadStore.
+        MAX_CONTENT_LENGTH=400 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
@@ -100,12 +121,37 @@ def _instance_secret_key(instance_dir: Path) -> str:
     return key
 
 
+class Databases:
+    """The user's database and, on demand, the demo database beside it. Demo rows never
+    reach the user's database: each has its own engine."""
+
+    def __init__(self, user_url: str, demo_url: str) -> None:
+        self.urls = {"user": user_url, "demo": demo_url}
+        self._engines: dict[str, Engine] = {}
+        self._factories: dict[str, sessionmaker[Session]] = {}
+
+    def factory(self, mode: str) -> sessionmaker[Session]:
+        if mode not in self._factories:
+            engine = make_engine(self.urls[mode])
+            initialize_database(engine)
+            self._engines[mode] = engine
+            self._factories[mode] = make_session_factory(engine)
+        return self._factories[mode]
+
+    def engine(self, mode: str) -> Engine:
+        self.factory(mode)
+        return self._engines[mode]
+
+    def dispose(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+
+
 def _setup_database(app: Flask) -> None:
-    """One engine per app; the schema is brought to the newest revision at start."""
-    engine = make_engine(app.config["DATABASE_URL"])
-    initialize_database(engine)
-    app.extensions["engine"] = engine
-    app.extensions["session_factory"] = make_session_factory(engine)
+    """The user's database is opened (and migrated) at start; the demo one on first use."""
+    databases = Databases(app.config["DATABASE_URL"], app.config["DEMO_DATABASE_URL"])
+    databases.factory("demo" if app.config.get("DEMO") else "user")
+    app.extensions["databases"] = databases
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
@@ -114,12 +160,19 @@ def _setup_database(app: Flask) -> None:
             session.close()
 
 
+def demo_mode() -> bool:
+    """True while the browser looks at the demo (``app.py --demo``, or "Open the demo")."""
+    return bool(current_app.config.get("DEMO") or flask_session.get("demo"))
+
+
+def session_factory() -> sessionmaker[Session]:
+    return current_app.extensions["databases"].factory("demo" if demo_mode() else "user")
+
+
 def db_session() -> Session:
     """The request's session (opened on first use, closed when the request ends)."""
-    from flask import current_app
-
     if "db_session" not in g:
-        g.db_session = current_app.extensions["session_factory"]()
+        g.db_session = session_factory()()
     return g.db_session
 
 
@@ -127,7 +180,12 @@ def _setup_templates(app: Flask) -> None:
     @app.context_processor
     def _navigation() -> dict[str, Any]:
         items = [(ep, label) for ep, label in NAVIGATION if ep in app.view_functions]
-        return {"navigation": items, "current_endpoint": request.endpoint}
+        return {
+            "navigation": items,
+            "current_endpoint": request.endpoint,
+            "demo_mode": demo_mode(),
+            "demo_forced": bool(app.config.get("DEMO")),
+        }
 
     @app.template_filter("money")
     def _money(value: float | None) -> str:
@@ -136,7 +194,10 @@ def _setup_templates(app: Flask) -> None:
         return f"-${abs(value):,.2f}" if value < 0 else f"${value:,.2f}"
 
 
-def _setup_security_headers(app: Flask) -> None:
+def _setup_security(app: Flask) -> None:
+    """CSRF tokens on every state-changing request, and strict response headers."""
+    CSRFProtect(app)
+
     @app.after_request
     def _headers(response):  # noqa: ANN001, ANN202 - Flask response object
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -160,6 +221,14 @@ def _setup_errors(app: Flask) -> None:
             error.code,
         )
 
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_error: CSRFError):  # noqa: ANN202
+        message = (
+            "This form has expired or did not come from this app, so nothing was "
+            "changed. Reload the page and try again."
+        )
+        return render_template("error.html", code=400, title="Form expired", message=message), 400
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # noqa: ANN202
         log.error("Unexpected %s on %s %s", type(error).__name__, request.method, request.path)
@@ -173,6 +242,12 @@ def _setup_errors(app: Flask) -> None:
 
 
 def _setup_routes(app: Flask) -> None:
+    _setup_dashboard_routes(app)
+    _setup_import_routes(app)
+    _setup_demo_routes(app)
+
+
+def _setup_dashboard_routes(app: Flask) -> None:
     @app.get("/")
     def dashboard():  # noqa: ANN202
         overview = build_overview(db_session())
@@ -180,16 +255,149 @@ def _setup_routes(app: Flask) -> None:
 
     @app.get("/health")
     def health():  # noqa: ANN202
-        engine = app.extensions["engine"]
+        mode = "demo" if demo_mode() else "user"
+        engine = app.extensions["databases"].engine(mode)
         current = schema_version(engine)
         expected = head_revision()
-        path = sqlite_path(app.config["DATABASE_URL"])
+        path = sqlite_path(app.extensions["databases"].urls[mode])
         return jsonify(
             status="ok" if current == expected else "needs_upgrade",
             schema_version=current,
             expected_schema_version=expected,
             database=str(path) if path else engine.url.render_as_string(hide_password=True),
+            demo=mode == "demo",
         )
+
+
+# --------------------------------------------------------------------------- import, delete
+
+
+def upload_store() -> UploadStore:
+    folder = current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
+    return UploadStore(Path(folder))
+
+
+def _keep_for_answer(result: ImportResult) -> bool:
+    """Files the user can still act on: replace the stored month, or give a password."""
+    return result.status == NEEDS_REPLACE or result.error_kind in {
+        "password_required",
+        "wrong_password",
+    }
+
+
+def _import_upload(store: UploadStore, token: str, name: str, **options: Any) -> dict[str, Any]:
+    result = PacketLoader(session_factory()).import_file(
+        store.path(token), display_name=name, **options
+    )
+    keep = _keep_for_answer(result)
+    if not keep:
+        store.discard(token)
+    return {"result": result, "token": token if keep else None}
+
+
+def _setup_import_routes(app: Flask) -> None:
+    @app.post("/upload")
+    def upload():  # noqa: ANN202
+        files = [f for f in request.files.getlist("files") if f and f.filename]
+        if not files:
+            flash("Choose one or more packet PDFs to upload.", "error")
+            return redirect(url_for("dashboard"))
+        options = {
+            "replace": request.form.get("replace") == "1",
+            "password": request.form.get("password") or None,
+        }
+        store = upload_store()
+        rows = []
+        for upload_file in files:
+            name = display_name(upload_file.filename)
+            try:
+                token = store.save(upload_file.stream, upload_file.filename)
+            except UploadRejected as rejected:
+                rows.append({"result": ImportResult(name, ERROR, rejected.message), "token": None})
+                continue
+            rows.append(_import_upload(store, token, name, **options))
+        return render_template("upload_results.html", rows=rows)
+
+    @app.post("/upload/<token>")
+    def upload_answer(token: str):  # noqa: ANN202
+        """The user's answer for a file kept waiting: replace the stored month, or a password."""
+        store = upload_store()
+        name = display_name(request.form.get("name"))
+        if not store.exists(token):
+            flash(
+                "That upload is no longer waiting (it was answered or expired). "
+                "Upload the file again.",
+                "error",
+            )
+            return redirect(url_for("dashboard"))
+        if request.form.get("action") == "cancel":
+            store.discard(token)
+            flash(f"{name} was not imported.", "info")
+            return redirect(url_for("dashboard"))
+        options = {
+            "replace": request.form.get("replace") == "1",
+            "password": request.form.get("password") or None,
+        }
+        rows = [_import_upload(store, token, name, **options)]
+        return render_template("upload_results.html", rows=rows)
+
+    @app.route("/packets/<int:packet_id>/delete", methods=["GET", "POST"])
+    def delete_packet(packet_id: int):  # noqa: ANN202
+        packet = build_overview(db_session()).packet(packet_id)
+        if packet is None:
+            flash("That packet is not imported (it may have been deleted already).", "error")
+            return redirect(url_for("dashboard"))
+        if request.method == "GET":
+            return render_template("delete_packet.html", packet=packet)
+        db_session().close()
+        result = PacketLoader(session_factory()).delete_packet(packet_id)
+        flash(result.message if result else "That packet was already deleted.", "success")
+        return redirect(url_for("dashboard"))
+
+    @app.route("/delete", methods=["GET", "POST"])
+    def delete_all():  # noqa: ANN202
+        overview = build_overview(db_session())
+        if request.method == "GET":
+            return render_template("delete_all.html", overview=overview)
+        if request.form.get("confirm", "").strip() != "DELETE":
+            flash("Nothing was deleted: type DELETE in the box to confirm.", "error")
+            return redirect(url_for("delete_all"))
+        db_session().close()
+        removed = PacketLoader(session_factory()).delete_all()
+        flash(f"Deleted all data: {removed} packets and everything derived from them.", "success")
+        return redirect(url_for("dashboard"))
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def _setup_demo_routes(app: Flask) -> None:
+    @app.post("/demo/enter")
+    def demo_enter():  # noqa: ANN202
+        from setup_app import build_demo
+
+        packets_dir = app.config["DEMO_PACKETS_DIR"]
+        try:
+            build_demo(
+                app.config["DEMO_DATABASE_URL"],
+                packets_dir=Path(packets_dir) if packets_dir else None,
+                months=app.config["DEMO_MONTHS"],
+            )
+        except Exception as exc:  # noqa: BLE001 - said to the user, nothing half-shown
+            log.error("Demo build failed: %s", type(exc).__name__)
+            flash(
+                "The demo could not be built. Run `python3 setup_app.py --demo` to see why.",
+                "error",
+            )
+            return redirect(url_for("dashboard"))
+        flask_session["demo"] = True
+        flash("You are looking at the demo: a made-up physician with made-up patients.", "info")
+        return redirect(url_for("dashboard"))
+
+    @app.post("/demo/leave")
+    def demo_leave():  # noqa: ANN202
+        flask_session.pop("demo", None)
+        return redirect(url_for("dashboard"))
 
 
 # --------------------------------------------------------------------------- serving
@@ -241,6 +449,12 @@ def main(argv: list[str] | None = None) -> int:
         help="SQLAlchemy URL of the database (default: DATABASE_URL, "
         "else instance/compensation.db)",
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="serve the demo database (a made-up physician; built on first use, ~15 s) "
+        "instead of your own",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress").setLevel(logging.WARNING)
@@ -252,16 +466,25 @@ def main(argv: list[str] | None = None) -> int:
             "machines. Use the default 127.0.0.1 unless you know you need this.",
             file=sys.stderr,
         )
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = {"DEMO": args.demo}
     if args.database_url:
         config["DATABASE_URL"] = args.database_url
+    if args.demo:
+        from setup_app import build_demo
+
+        print("Preparing the demo database (made-up data)...", flush=True)
+        try:
+            build_demo()
+        except Exception as exc:  # noqa: BLE001
+            print(f"Could not build the demo database: {exc}", file=sys.stderr)
+            return 1
     try:
         app = create_app(config)
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         print(f"Could not open the database: {exc}", file=sys.stderr)
         return 1
-    db_path = sqlite_path(app.config["DATABASE_URL"])
-    print(f"Database: {db_path or app.config['DATABASE_URL']}")
+    url = app.config["DEMO_DATABASE_URL" if args.demo else "DATABASE_URL"]
+    print(f"Database: {sqlite_path(url) or url}" + ("  (DEMO: made-up data)" if args.demo else ""))
     return serve(app, args.host, args.port)
 
 

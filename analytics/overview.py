@@ -19,6 +19,7 @@ class PacketRow:
     pay_date: str | None
     imported_at: str
     failed_checks: int
+    charge_lines: int
 
 
 @dataclass
@@ -33,12 +34,16 @@ class Overview:
     def is_empty(self) -> bool:
         return self.packet_count == 0
 
+    def packet(self, packet_id: int) -> PacketRow | None:
+        return next((row for row in self.packets if row.id == packet_id), None)
+
 
 def build_overview(session: Session) -> Overview:
     """Imported packets, newest first, with how many of their cross-checks failed."""
     repo = MonthlySummaryRepository(session)
     packets = repo.list_all()
     failed = repo.failed_check_counts()
+    lines = repo.charge_line_counts()
     rows = [
         PacketRow(
             id=p.id,
@@ -47,6 +52,7 @@ def build_overview(session: Session) -> Overview:
             pay_date=p.pay_date.isoformat() if p.pay_date else None,
             imported_at=p.imported_at.strftime("%Y-%m-%d %H:%M"),
             failed_checks=failed.get(p.id, 0),
+            charge_lines=lines.get(p.id, 0),
         )
         for p in reversed(packets)
     ]

@@ -107,6 +107,13 @@ class MonthlySummaryRepository(_Repository):
         self.session.flush()
         return True
 
+    def charge_line_counts(self) -> dict[int, int]:
+        """Number of F3 lines per packet id (packets with none are absent)."""
+        stmt = select(ChargeTransaction.packet_id, func.count(ChargeTransaction.id)).group_by(
+            ChargeTransaction.packet_id
+        )
+        return {packet_id: count for packet_id, count in self.session.execute(stmt)}
+
     def failed_check_counts(self) -> dict[int, int]:
         """Number of failed cross-checks per packet id (packets with none are absent)."""
         stmt = (
@@ -175,6 +182,9 @@ class ChargeTransactionRepository(_Repository):
         )
         return list(self.session.scalars(stmt))
 
+    def all_tickets(self) -> set[str]:
+        return set(self.session.scalars(select(ChargeTransaction.ticket).distinct()))
+
     def count(self) -> int:
         return self.session.scalar(select(func.count(ChargeTransaction.id))) or 0
 
@@ -242,6 +252,9 @@ class MasterCaseRepository(_Repository):
             return 0
         result = self.session.execute(delete(MasterCase).where(MasterCase.ticket.in_(tickets)))
         return result.rowcount or 0
+
+    def all_tickets(self) -> set[str]:
+        return set(self.session.scalars(select(MasterCase.ticket)))
 
     def count(self) -> int:
         return self.session.scalar(select(func.count(MasterCase.id))) or 0
@@ -321,6 +334,9 @@ class UserCaseLogRepository(_Repository):
 
     def count(self) -> int:
         return self.session.scalar(select(func.count(UserCaseLog.id))) or 0
+
+    def delete_all(self) -> int:
+        return self.session.execute(delete(UserCaseLog)).rowcount or 0
 
 
 class ForecastSnapshotRepository(_Repository):

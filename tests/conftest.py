@@ -148,3 +148,26 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
         terminalreporter.write_line(
             "Install Debian's chromium to run them: apt-get install chromium"
         )
+
+
+# --------------------------------------------------------------------------- generated packets
+
+
+@pytest.fixture(scope="session")
+def history_36(tmp_path_factory):
+    """36 months of synthetic packets (seed 1, default layout), generated once per run."""
+    from data.synthetic import generate_history
+
+    return generate_history(
+        tmp_path_factory.mktemp("history36"), months=36, start="2023-01", seed=1
+    )
+
+
+def csrf_token(client) -> str:
+    """The CSRF token a page carries, for tests that post forms like a browser does."""
+    import re
+
+    html = client.get("/").get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)

@@ -24,7 +24,10 @@ class LayoutOptions:
     column_scale: float = 1.0  # F3 column spacing factor
     f3_rows_per_page: int = 48
     expense_rows_per_page: int = 30
-    period_offset: tuple[float, float] = (0.6, -0.4)  # the stub's doubly drawn `Period:` text
+    # The stub's period value is drawn twice, the copy shifted by (dx, dy) points: real files
+    # read as `Period: March 20Ma2r6ch 2026` (a shift of about "March 20") or, with a tiny
+    # shift, as every character doubled.
+    period_offset: tuple[float, float] = (35.0, -0.3)
     f2_plain_total: bool = True  # Section 2/3 totals printed twice, the second without commas
 
     def __post_init__(self) -> None:
@@ -59,6 +62,9 @@ class LayoutOptions:
             column_scale=round(rng.uniform(0.97, 1.03), 3),
             f3_rows_per_page=rng.randint(24, 60),
             expense_rows_per_page=rng.randint(20, 40),
-            period_offset=(round(rng.uniform(0.3, 1.2), 2), round(rng.uniform(-0.8, 0.0), 2)),
+            period_offset=(
+                round(rng.uniform(0.3, 1.2) if rng.random() < 0.4 else rng.uniform(24.0, 40.0), 2),
+                round(rng.uniform(-0.8, 0.0), 2),
+            ),
             f2_plain_total=rng.random() < 0.5,
         )

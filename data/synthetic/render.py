@@ -212,7 +212,8 @@ def draw_stub(w: Writer, truth: dict) -> None:
     w.text(36, y, "Anesthesia Service Medical Group, Inc.", bold=True)
     dx, dy = w.layout.period_offset
     w.text(300, y, f"Period: {period}")
-    w.text(300 + dx, y + dy, f"Period: {period}")
+    value_x = 300 + w.width_of("Period: ")
+    w.text(value_x + dx, y + dy, period)  # the report writer's double draw
     w.text(440, y, f"Pay Date: {pay:%m/%d/%Y}")
     y -= 2.2 * w.size
     w.text(36, y, "Employee Name")

@@ -59,16 +59,20 @@ def measure_columns(
     full = [trailing_amounts(r, k) for r in rows]
     full = [amounts for amounts in full if len(amounts) == k]
     if full:
+        # Per column, the position most lines agree on (a label ending in a number can make a
+        # line look full); ties go to the rightmost, since amounts stand right of labels.
         best = None
         for edge in EDGES:
-            spread = 0.0
+            score = 0
             anchors = []
             for j in range(k):
                 values = [_edge(amounts[j], edge) for amounts in full]
-                anchors.append(statistics.median(values))
-                spread += sum(abs(v - anchors[-1]) for v in values) / len(values)
-            if best is None or spread < best[0] - 0.01:
-                best = (spread, edge, anchors)
+                agree = [sum(abs(u - v) <= 1.0 for u in values) for v in values]
+                top = max(range(len(values)), key=lambda i: (agree[i], values[i]))
+                anchors.append(statistics.median(u for u in values if abs(u - values[top]) <= 1.0))
+                score += agree[top]
+            if best is None or score > best[0]:
+                best = (score, edge, anchors)
         heights = [w.height for amounts in full for w in amounts]
         height = statistics.median(heights) if heights else 8.0
         _, edge, anchors = best

@@ -185,21 +185,24 @@ def _restore_merged(chars: list) -> list:
 
     pdfium's text page drops a character drawn within 0.07 em of an identical one it just
     read: that undoes double strokes, but when a site code is drawn over an overflowing name,
-    the `F` of `UF` landing on the `F` of `Frank` vanishes too. Only objects drawn after a jump
-    back on their line can have lost characters; for those, the object's own bounds show the
+    the `F` of `UF` landing on the `F` of `Frank` vanishes too. Only objects drawn over text
+    already on their line can have lost characters; for those, the object's own bounds show the
     hole, and the identical character under it (kept in the other object) fills it.
+    Suspects are objects that start left of what their line already reached.
     """
     suspects: set[int] = set()
     prev = None
+    reached = 0.0  # how far right this line has been drawn so far
     for c in chars:
-        if c is None:
-            prev = None
+        if c is None or not c[5]:  # pdfium's own inserted spaces have no object
             continue
-        if prev is not None and c[5] != prev[5]:
+        if prev is not None:
             height = prev[4] - prev[3]
-            same_line = abs((c[3] + c[4]) / 2 - (prev[3] + prev[4]) / 2) < 0.3 * height
-            if same_line and c[1] < prev[2] - 0.1 * height:
+            if abs(c[3] + c[4] - prev[3] - prev[4]) >= 0.6 * height:
+                reached = 0.0  # a new line
+            elif c[5] != prev[5] and c[1] < reached - 0.1 * height:
                 suspects.add(c[5])
+        reached = max(reached, c[2])
         prev = c
     if not suspects:
         return chars

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from data.synthetic import GeneratedMonth, LayoutOptions, generate_history
+from data.synthetic import GeneratedMonth, LayoutOptions, PracticeParams, generate_history
 from data.synthetic.dates import add_months
 
 MONTHS = 36
@@ -44,6 +44,19 @@ def test_every_cross_check_holds_in_every_month(history):
         for expected in ("charge totals", "W-2 income", "net pay", "F2 allocation ALL"):
             assert expected in names, (month.period, expected)
         assert any(n.startswith("clinical line ") for n in names)
+
+
+@pytest.mark.parametrize("seed,pool_count,start", [(2, 2, "2023-07"), (3, 1, "2024-02")])
+def test_other_seeds_and_pool_counts_pass_every_check(tmp_path, seed, pool_count, start):
+    params = PracticeParams(pool_count=pool_count)
+    months = generate_history(tmp_path, months=24, start=start, seed=seed, params=params)
+    for month in months:
+        assert [c for c in month.truth["checks"] if not c["ok"]] == [], month.period
+    codes = set().union(*(set(_pools(m)) for m in months)) - {"ALL"}
+    assert len(codes) == pool_count
+    first = months[0].truth["compensation"]["lines"]
+    # a history starting mid-year carries the warm-up months' YTD
+    assert any(x["year_to_date"] != (x["period_to_date"] or 0.0) for x in first)
 
 
 @pytest.mark.parametrize("layout_seed", [3, 9, 11, 42])

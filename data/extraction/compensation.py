@@ -19,11 +19,23 @@ NAME_RE = re.compile(r"^(?P<name>.+?)\s+-\s+(?P<number>\d+)$")
 
 
 def _column_header_index(page: Page) -> int | None:
+    """The line titling the amount columns; else the last line of the page's title block."""
     for i, line in enumerate(page.lines):
-        compact = line.compact
+        compact = line.compact.replace("-", "")
         if "periodtodate" in compact and "yeartodate" in compact:
             return i
-    return None
+    last = None
+    for i, line in enumerate(page.lines[:12]):
+        lowered = line.text.lower()
+        if (
+            "payroll issued" in lowered
+            or lowered.startswith("for the month of")
+            or "compensation report" in lowered
+            or "todate" in line.compact.replace("-", "")
+            or NAME_RE.match(line.text)
+        ):
+            last = i
+    return last
 
 
 def _is_header_filler(line: Line) -> bool:

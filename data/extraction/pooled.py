@@ -13,9 +13,9 @@ import re
 from data.extraction.pages import Line, Page, Word
 from data.extraction.tokens import parse_amount, parse_month_year, parse_percent
 
-SECTION_RE = re.compile(r"^section(\d):")
+SECTION_RE = re.compile(r"^section(\d)(?!\d)")
 POOL_RE = re.compile(r"^Pool:\s*(?P<code>\S+)\s*-\s*(?P<name>.+)$")
-MULTIPLIER_RE = re.compile(r"\)\s*\*\s*(\d*\.\d+|\d+)")
+MULTIPLIER_RE = re.compile(r"\)\s*[*x\u00d7]\s*(\d*\.\d+|\d+)")
 SECTION1_FIELDS = ("anes_time_min", "anes_base_units", "med_base_units")
 SECTION1_PARTS = ("actual", "adjustment", "total", "points")
 MARKER_RE = re.compile(r"^\*?\([A-Z]\)=?$")
@@ -117,7 +117,7 @@ def _section1(lines: list[Line], pool: dict) -> None:
         )
     for line in lines:
         values = _values(line.words)
-        if len(values) >= 13 and len(values) == len(line.words) - _markers(line):
+        if len(values) >= 13:
             numbers = [v for _, v in values]
             section1 = {}
             for f, field in enumerate(SECTION1_FIELDS):
@@ -126,10 +126,6 @@ def _section1(lines: list[Line], pool: dict) -> None:
             pool["section1"] = section1
             pool["points"] = numbers[12]
             return
-
-
-def _markers(line: Line) -> int:
-    return sum(1 for w in line.words if MARKER_RE.match(w.text))
 
 
 def _section2(lines: list[Line], pool: dict) -> None:

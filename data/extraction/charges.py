@@ -239,9 +239,13 @@ def _is_totals(line: Line) -> list | None:
 
 
 def parse_charges(pages: list[Page]) -> tuple[list[dict], dict | None, list[dict], dict]:
-    """(charges, charge_totals, pool_summary, info with the period)."""
+    """(charges, charge_totals, pool_summary, info with the period).
+
+    The totals are the last all-number line of the report (a writer may print page subtotals
+    before it); pool summary rows follow the first such line.
+    """
     charges: list[dict] = []
-    totals: dict | None = None
+    totals: list[list] = []
     summary: list[dict] = []
     info: dict = {}
     for page in pages:
@@ -249,29 +253,32 @@ def parse_charges(pages: list[Page]) -> tuple[list[dict], dict | None, list[dict
         data_lines = _data_lines(page)
         geometry = _geometry(page, data_lines)
         pending: list[Word] | None = None
+        joined = 0
         last: dict | None = None
         for line in page.lines:
             words = line.words
-            if not words:
-                continue
-            if _is_ticket(words[0]) and totals is None:
+            if _is_ticket(words[0]):
                 pending, last = _take(words, geometry, page.number, charges)
-                continue
-            if pending is not None:  # a wrapped line whose cells continue below
-                pending, last = _take(pending + words, geometry, page.number, charges)
+                joined = 0
                 continue
             values = _is_totals(line)
-            if values is not None and totals is None:
-                totals = dict(zip(TOTALS, values, strict=False))
+            if values is not None:
+                totals.append(values)
+                pending = last = None
                 continue
-            if totals is not None:
+            if pending is not None and joined < 2:  # a wrapped line whose cells continue below
+                pending, last = _take(pending + words, geometry, page.number, charges)
+                joined += 1
+                continue
+            if totals:
                 row = _summary_row(words)
                 if row:
                     summary.append(row)
-                continue
+                    continue
             if last is not None and _is_name_continuation(words, last, geometry):
                 last["patient_name"] = _join_wrapped(last["patient_name"] or "", line.text)
-    return charges, totals, summary, info
+    charge_totals = dict(zip(TOTALS, totals[-1], strict=False)) if totals else None
+    return charges, charge_totals, summary, info
 
 
 def _take(words: list[Word], geometry, page: int, charges: list[dict]):

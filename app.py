@@ -12,6 +12,7 @@ Content-Security-Policy (no inline scripts).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import errno
 import logging
 import secrets
@@ -37,11 +38,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from analytics.overview import build_overview
+from analytics.rules import (
+    add_rule,
+    adopt_rules_from_packets,
+    delete_rule,
+    list_rules,
+    suggested_rules,
+)
+from asmg_calculator import DatedRule, Multipliers
 from data.db import (
     default_database_url,
     make_engine,
     make_session_factory,
     schema_version,
+    session_scope,
     sqlite_path,
 )
 from data.schema import head_revision
@@ -244,6 +254,7 @@ def _setup_errors(app: Flask) -> None:
 def _setup_routes(app: Flask) -> None:
     _setup_dashboard_routes(app)
     _setup_import_routes(app)
+    _setup_rules_routes(app)
     _setup_demo_routes(app)
 
 
@@ -366,6 +377,66 @@ def _setup_import_routes(app: Flask) -> None:
         removed = PacketLoader(session_factory()).delete_all()
         flash(f"Deleted all data: {removed} packets and everything derived from them.", "success")
         return redirect(url_for("dashboard"))
+
+
+# --------------------------------------------------------------------------- points rules
+
+
+def _parse_rule_form(form: Any) -> tuple[DatedRule | None, str | None]:
+    """A rule from the add form, or the message that says which field is wrong."""
+    try:
+        effective = dt.date.fromisoformat(form.get("effective_date", "").strip())
+    except ValueError:
+        return None, "Give the effective date as a date (YYYY-MM-DD)."
+    values = []
+    for field, label in (
+        ("time", "per minute"),
+        ("anes_base", "per anesthesia base unit"),
+        ("med_base", "per medical base unit"),
+    ):
+        try:
+            value = float(form.get(field, "").strip())
+        except ValueError:
+            return None, f"Give the points {label} as a number, e.g. 0.50."
+        if not 0 <= value <= 10:
+            return None, f"The points {label} must be between 0 and 10 (got {value:g})."
+        values.append(value)
+    description = (form.get("description") or "").strip()[:200]
+    return DatedRule(effective, Multipliers(*values), description), None
+
+
+def _setup_rules_routes(app: Flask) -> None:
+    @app.get("/asmg_rules")
+    def asmg_rules():  # noqa: ANN202
+        session = db_session()
+        return render_template(
+            "asmg_rules.html", rules=list_rules(session), suggestions=suggested_rules(session)
+        )
+
+    @app.post("/asmg_rules")
+    def asmg_rules_add():  # noqa: ANN202
+        rule, problem = _parse_rule_form(request.form)
+        if problem:
+            flash(f"Nothing was saved: {problem}", "error")
+            return redirect(url_for("asmg_rules"))
+        with session_scope(session_factory()) as session:
+            change = add_rule(session, rule)
+        flash(change.message, "success")
+        return redirect(url_for("asmg_rules"))
+
+    @app.post("/asmg_rules/adopt")
+    def asmg_rules_adopt():  # noqa: ANN202
+        with session_scope(session_factory()) as session:
+            added = adopt_rules_from_packets(session)
+        flash(f"{added} rule(s) taken from your packets' F2 pages; cases recomputed.", "success")
+        return redirect(url_for("asmg_rules"))
+
+    @app.post("/asmg_rules/<int:rule_id>/delete")
+    def asmg_rules_delete(rule_id: int):  # noqa: ANN202
+        with session_scope(session_factory()) as session:
+            change = delete_rule(session, rule_id)
+        flash(change.message, "success" if change.rule_id is None else "error")
+        return redirect(url_for("asmg_rules"))
 
 
 # --------------------------------------------------------------------------- demo

@@ -54,6 +54,7 @@ def add_rule(session: Session, rule: DatedRule) -> RuleChange:
     """Add (or, for the same effective date, update) a rule and recompute every case."""
     rules = AsmgRuleRepository(session)
     existing = rules.find_by_effective_date(rule.effective_date)
+    is_new = existing is None
     if existing is None:
         existing = rules.save(
             AsmgRule(
@@ -71,7 +72,7 @@ def add_rule(session: Session, rule: DatedRule) -> RuleChange:
     changed = CaseGrouper(session, calculator_from_rules(session)).regroup_all()
     refresh_all(session)
     AuditLogRepository(session).record(
-        "insert",
+        "insert" if is_new else "update",
         "asmg_rule",
         existing.id,
         new_value=json.dumps(
@@ -91,20 +92,102 @@ def add_rule(session: Session, rule: DatedRule) -> RuleChange:
     )
 
 
-def adopt_rules_from_packets(session: Session) -> int:
-    """Add every rule the packets print that the stored rules do not already give.
-
-    The first printed rule is taken to hold before the first packet too (a credit in the
-    first month prices its earlier original charge month with it), so it is dated from
-    the earliest stored rule's date rather than from the first packet's month."""
-    added = 0
+def _packet_rules(session: Session) -> list[DatedRule]:
+    """The rules the packets print, the first one dated from the earliest stored rule: it is
+    taken to hold before the first packet too (a credit in the first month prices its
+    earlier original month with it)."""
     stored = AsmgRuleRepository(session).list_all()
-    for index, rule in enumerate(rules_printed_in_packets(session)):
-        if index == 0 and stored:
-            rule = DatedRule(
-                stored[0].effective_date, rule.multipliers, f"{rule.description} (and before)"
-            )
+    printed = rules_printed_in_packets(session)
+    if printed and stored and stored[0].effective_date < printed[0].effective_date:
+        first = printed[0]
+        printed[0] = DatedRule(
+            stored[0].effective_date, first.multipliers, f"{first.description} (and before)"
+        )
+    return printed
+
+
+def adopt_rules_from_packets(session: Session) -> int:
+    """Add every rule the packets print that the stored rules do not already give."""
+    added = 0
+    for rule in _packet_rules(session):
         if calculator_from_rules(session).multipliers_for(rule.effective_date) != rule.multipliers:
             add_rule(session, rule)
             added += 1
     return added
+
+
+@dataclass
+class RuleRow:
+    """A rule as the rules page lists it, with the months it governs."""
+
+    id: int
+    effective_date: str
+    until: str | None
+    time: float
+    anes_base: float
+    med_base: float
+    description: str
+
+
+def list_rules(session: Session) -> list[RuleRow]:
+    rules = AsmgRuleRepository(session).list_all()
+    rows = []
+    for index, rule in enumerate(rules):
+        following = rules[index + 1].effective_date if index + 1 < len(rules) else None
+        rows.append(
+            RuleRow(
+                rule.id,
+                rule.effective_date.isoformat(),
+                following.isoformat() if following else None,
+                rule.time_multiplier,
+                rule.anes_base_multiplier,
+                rule.med_base_multiplier,
+                rule.description or "",
+            )
+        )
+    return rows
+
+
+def suggested_rules(session: Session) -> list[DatedRule]:
+    """Rules the packets print that differ from the stored rules for their months."""
+    calculator = calculator_from_rules(session)
+    return [
+        rule
+        for rule in _packet_rules(session)
+        if calculator.multipliers_for(rule.effective_date) != rule.multipliers
+    ]
+
+
+def delete_rule(session: Session, rule_id: int) -> RuleChange:
+    """Delete a rule (never the last one) and recompute every case."""
+    rules = AsmgRuleRepository(session)
+    rule = rules.find_by_id(rule_id)
+    if rule is None:
+        return RuleChange(None, 0, "That rule does not exist (it may have been deleted already).")
+    if rules.count() == 1:
+        return RuleChange(
+            rule.id,
+            0,
+            "The last rule cannot be deleted: points need a rule. "
+            "Add the right rule first, then delete this one.",
+        )
+    effective = rule.effective_date
+    AuditLogRepository(session).record(
+        "delete",
+        "asmg_rule",
+        rule.id,
+        old_value=json.dumps(
+            {
+                "effective_date": effective.isoformat(),
+                "time": rule.time_multiplier,
+                "anes_base": rule.anes_base_multiplier,
+                "med_base": rule.med_base_multiplier,
+            }
+        ),
+    )
+    rules.delete(rule_id)
+    changed = CaseGrouper(session, calculator_from_rules(session)).regroup_all()
+    refresh_all(session)
+    return RuleChange(
+        None, changed.changed, f"Rule from {effective} deleted; {changed.changed} cases changed."
+    )

@@ -23,6 +23,12 @@
       }
     });
   });
+  // Forms that destroy something ask first (data-confirm holds the question).
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); event.stopImmediatePropagation(); }
+    });
+  });
   // Buttons that start a long action say so and cannot be pressed twice.
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function () {

@@ -16,6 +16,7 @@ import pytest
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen import canvas
 
+from data.extraction.tokens import parse_amount
 from data_extractor import extract_packet
 
 FONT = "Times-Roman"
@@ -509,3 +510,95 @@ def test_checks_that_hold_here_pass(packet):
     checks = {c["name"]: c for c in packet["checks"]}
     for name in ("net pay", "expense total", "W-2 income", "pool summary UTCS", "charge totals"):
         assert checks[name]["ok"], checks[name]
+
+
+# A second, text-mode report writer: Courier, every F3 line drawn as one padded string, a
+# horizontal `Note` title, `Total:` on the totals line itself, negatives in parentheses and a
+# name too long for its field wrapped onto a continuation line.
+TEXT_WIDTHS = [("ticket", 9), ("note", 2), ("name", 26), ("orig", 6), ("site", 5), ("serv", 4),
+               ("cpt", 6), ("pay", 7), ("start", 6), ("stop", 6), ("dos", 9), ("dop", 9),
+               ("ob", 3)]  # fmt: skip
+TEXT_NUMBERS = [("split", 7), ("time", 6), ("anes", 7), ("med", 6), ("other", 6), ("charge", 11),
+                ("subpool", 7), ("sbpct", 4), ("sptime", 8), ("spanes", 7), ("spmed", 7),
+                ("grppool", 6), ("grpct", 4), ("gptime", 7), ("gpanes", 7),
+                ("gpmed", 7)]  # fmt: skip
+LONG_NAME = "Quiambao Cunningham Carroll Flynn"
+
+
+def _text_line(line: tuple) -> tuple[str, str | None]:
+    keys = [k for k, _ in TEXT_WIDTHS]
+    cells = dict(zip(keys, line[:13], strict=True))
+    name = cells["name"]
+    rest = None
+    if len(name) > 25:
+        cut = name.rfind(" ", 0, 25)
+        name, rest = name[:cut], name[cut + 1 :]
+    cells["name"] = name
+    if cells["note"] is None:
+        cells["note"] = ""
+    text = "".join((cells[k] or "").ljust(w) for k, w in TEXT_WIDTHS)
+    charge = line[18]
+    if charge.startswith("-"):
+        charge = f"({charge[1:]})"
+    numbers = dict(zip(["split", "time", "anes", "med", "other", "charge", "subpool"],
+                       [line[13], line[14], line[15], line[16], line[17], charge, line[19]],
+                       strict=True))  # fmt: skip
+    numbers.update(sbpct="100", sptime=f"{float(line[14]):.2f}", spanes=line[15],
+                   spmed=f"{float(line[16]):.2f}", grppool="", grpct="0", gptime="0.00",
+                   gpanes="0.00", gpmed="0.00")  # fmt: skip
+    for key, width in TEXT_NUMBERS:
+        value = numbers.get(key) or ""
+        text += (
+            (" " + value.ljust(width - 1)) if key in ("subpool", "grppool") else value.rjust(width)
+        )
+    return text, rest
+
+
+@pytest.fixture(scope="module")
+def text_mode_packet(tmp_path_factory) -> dict:
+    path: Path = tmp_path_factory.mktemp("textmode") / "f3-text-mode.pdf"
+    c = canvas.Canvas(str(path), pagesize=landscape(letter))
+    c.setFont("Courier", 6)
+    y = 580
+    for header in (
+        "Run Date: 4/8/2026                 ASMG                          Page: 1",
+        "Sys Date: 4/8/2026   ChargeTransaction & Ticket Tracking Report (F3)",
+        "                           March, 2026",
+        "Physician: DOE, M.D. , JANE - 731",
+        "Phys     No Patient Name              Orig  Site Serv CPT   Pay    Start",
+    ):
+        c.drawString(14, y, header)
+        y -= 8
+    lines = list(F3_LINES)
+    lines[0] = lines[0][:2] + (LONG_NAME + " Junior",) + lines[0][3:]
+    for line in lines:
+        text, rest = _text_line(line)
+        c.drawString(14, y, text)
+        y -= 8
+        if rest:
+            c.drawString(14 + 6 * 0.6 * 11, y, rest)
+            y -= 8
+    totals = "Total:" + " " * 135 + "372 22.00 7.0 1.0 6,052 372.00 22.00 7.00 0.00 0.00 0.00"
+    c.drawString(14, y, totals)
+    c.showPage()
+    c.save()
+    return extract_packet(path)
+
+
+def test_text_mode_writer_reads_the_same_charges(text_mode_packet):
+    charges = text_mode_packet["charges"]
+    assert [c["ticket"] for c in charges] == [line[0] for line in F3_LINES]
+    assert charges[0]["patient_name"] == LONG_NAME + " Junior"
+    assert [c["patient_name"] for c in charges[1:]] == [line[2] for line in F3_LINES[1:]]
+    assert [c["note"] for c in charges] == [line[1] for line in F3_LINES]
+    assert [c["charge_amount"] for c in charges] == [parse_amount(line[18]) for line in F3_LINES]
+    assert [c["split_percent"] for c in charges] == [
+        None if line[13] is None else float(line[13]) for line in F3_LINES
+    ]
+    assert [c["original_charge_month"] for c in charges] == [
+        None, None, None, None, "2026-01", None, None
+    ]  # fmt: skip
+    assert [c["ob_case_position"] for c in charges] == [None] * 5 + ["SE", None]
+    assert text_mode_packet["charge_totals"]["charge_amount"] == 6052
+    assert text_mode_packet["period"] == "2026-03"
+    assert text_mode_packet["payroll"] is None and text_mode_packet["pools"] == []

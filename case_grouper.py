@@ -89,7 +89,8 @@ def _case_values(lines: Sequence[ChargeTransaction], calculator: AsmgCalculator)
         values["anes_base_units"] += line.anes_base_units or 0.0
         values["med_base_units"] += line.med_base_units or 0.0
         values["other_units"] += line.other_units or 0.0
-        values["points"] += line_points(line, calculator)
+        line.points = round(line_points(line, calculator), 6)
+        values["points"] += line.points
         if line.cpt_code and line.cpt_code not in cpts:
             cpts.append(line.cpt_code)
     values["charge_amount"] = _case_charge(lines)

@@ -50,10 +50,24 @@ def seed_default_rule(engine: Engine) -> bool:
         return True
 
 
+def backfill_derived(engine: Engine) -> int:
+    """Compute derived figures a migration added but could not fill (line points, from
+    schema 0002 on) by regrouping every case. Returns the lines that lacked them."""
+    from case_grouper import CaseGrouper
+    from data.repositories import ChargeTransactionRepository
+
+    with session_scope(make_session_factory(engine)) as session:
+        missing = ChargeTransactionRepository(session).count_without_points()
+        if missing:
+            CaseGrouper(session).regroup_all()
+        return missing
+
+
 def initialize_database(engine: Engine) -> str | None:
     """Bring ``engine``'s database to the newest schema and seed it; returns the revision."""
     revision = upgrade_to_head(engine)
     seed_default_rule(engine)
+    backfill_derived(engine)
     return revision
 
 

@@ -155,6 +155,9 @@ class ChargeTransaction(Base):
     group_pool_time_min: Mapped[float | None] = mapped_column(Float)
     group_pool_anes_base: Mapped[float | None] = mapped_column(Float)
     group_pool_med_base: Mapped[float | None] = mapped_column(Float)
+    # Derived, not printed: the line's points under the rules in force (kept by the case
+    # grouper, recomputed when a rule changes) so pages can sum and drill down in SQL.
+    points: Mapped[float | None] = mapped_column(Float)
 
     packet: Mapped[Packet] = relationship(back_populates="charges")
 

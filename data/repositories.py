@@ -60,6 +60,21 @@ class MonthlySummaryRepository(_Repository):
     def list_all(self) -> list[Packet]:
         return self.find_by_date_range(None, None)
 
+    def find_with_reports(self, start: str | None, end: str | None) -> list[Packet]:
+        """Like :meth:`find_by_date_range`, with compensation, payroll and F2 pool pages
+        loaded in a few queries (not one per packet)."""
+        stmt = select(Packet).order_by(Packet.period, Packet.id)
+        if start:
+            stmt = stmt.where(Packet.period >= start[:7])
+        if end:
+            stmt = stmt.where(Packet.period <= end[:7])
+        stmt = stmt.options(
+            selectinload(Packet.compensation_lines),
+            selectinload(Packet.payroll_lines),
+            selectinload(Packet.pool_reports),
+        )
+        return list(self.session.scalars(stmt))
+
     def latest(self) -> Packet | None:
         stmt = select(Packet).order_by(Packet.period.desc(), Packet.id.desc()).limit(1)
         return self.session.scalars(stmt).first()
@@ -184,6 +199,10 @@ class ChargeTransactionRepository(_Repository):
 
     def all_tickets(self) -> set[str]:
         return set(self.session.scalars(select(ChargeTransaction.ticket).distinct()))
+
+    def count_without_points(self) -> int:
+        stmt = select(func.count(ChargeTransaction.id)).where(ChargeTransaction.points.is_(None))
+        return self.session.scalar(stmt) or 0
 
     def count(self) -> int:
         return self.session.scalar(select(func.count(ChargeTransaction.id))) or 0

@@ -55,3 +55,25 @@ def test_sqlite_connections_enforce_foreign_keys_and_wal(tmp_path: Path) -> None
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_upgrade_from_0001_backfills_line_points(tmp_path: Path, history_36) -> None:
+    """A database made before line points existed gets them on upgrade, equal to a fresh
+    import's."""
+    from data.db import make_session_factory
+    from data.models import ChargeTransaction
+    from data_loader import PacketLoader
+    from setup_app import initialize_database
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    initialize_database(engine)
+    PacketLoader(make_session_factory(engine)).import_file(history_36[12].pdf_path)
+    fresh = sorted(line.points for line in make_session_factory(engine)().query(ChargeTransaction))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE charge_transactions SET points = NULL")
+    command.downgrade(alembic_config(engine), "0001")
+    assert schema_version(engine) == "0001"
+    initialize_database(engine)
+    session = make_session_factory(engine)()
+    points = sorted(line.points for line in session.query(ChargeTransaction))
+    assert points and points == fresh

@@ -1,0 +1,157 @@
+"""A pay period's figures, as the packet printed them, with where each one came from.
+
+Every figure here is read from one packet section (never re-derived), so a page can
+link it to the section it came from: the compensation report's section subtotals, the
+payroll stub, and the F2 pages (points M, adjusted points N, rate O, pay S per pool).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from data.models import CompensationLine, Packet
+from data.repositories import MonthlySummaryRepository
+
+CLINICAL = "Clinical Compensation Subject to Overhead"
+ADMINISTRATIVE = "Administrative and Other Compensation Not Subject to Overhead"
+TOTAL_COMPENSATION = "Total Compensation"
+OVERHEAD = "Overhead"
+DEDUCTIONS = "Deductions Before Taxes"
+MEDICARE_INCOME = "Medicare Income"
+W2_INCOME = "W-2 Income"
+TAXES = "Employee Payroll Taxes Withheld"
+AFTER_TAX_COMPENSATION = "After Tax Compensation"
+AFTER_TAX_ITEMS = "After Tax Items"
+NET_PAY = "Net Compensation/Net Pay"
+
+#: Figure name -> (report section, human label). The figure is the section's subtotal,
+#: or for a stand-alone total line, that line.
+SECTION_FIGURES: dict[str, tuple[str, str]] = {
+    "clinical_pay": (CLINICAL, "Clinical compensation"),
+    "stipends": (ADMINISTRATIVE, "Stipends and other"),
+    "total_compensation": (TOTAL_COMPENSATION, "Total compensation"),
+    "overhead": (OVERHEAD, "Overhead"),
+    "deductions": (DEDUCTIONS, "Deductions before taxes"),
+    "w2_income": (W2_INCOME, "W-2 income"),
+    "taxes": (TAXES, "Payroll taxes withheld"),
+    "after_tax_items": (AFTER_TAX_ITEMS, "After-tax items"),
+    "net_pay": (NET_PAY, "Net pay"),
+}
+
+
+@dataclass
+class PoolFigures:
+    """One F2 pool page's figures for the month."""
+
+    pool: str
+    name: str | None
+    points: float | None  # M
+    adjusted_points: float | None  # N
+    rate: float | None  # O, $ per point
+    pooled_points: float | None  # P
+    total_allocation: float | None  # R
+    prior_allocation: float | None  # Q
+    pay: float | None  # S
+
+
+@dataclass
+class MonthFigures:
+    """A pay period's figures: period-to-date in ``values``, year-to-date in ``ytd``."""
+
+    period: str
+    packet_id: int
+    source_file: str
+    pay_date: str | None
+    values: dict[str, float | None] = field(default_factory=dict)
+    ytd: dict[str, float | None] = field(default_factory=dict)
+    gross_earnings: float | None = None
+    gross_earnings_ytd: float | None = None
+    pools: list[PoolFigures] = field(default_factory=list)
+    all_pools: PoolFigures | None = None
+    charge_lines: int = 0
+    failed_checks: int = 0
+
+    def get(self, name: str) -> float | None:
+        return self.values.get(name)
+
+    @property
+    def clinical_by_pool(self) -> dict[str, float | None]:
+        return {pool.pool: pool.pay for pool in self.pools}
+
+    @property
+    def points(self) -> float | None:
+        return self.all_pools.points if self.all_pools else None
+
+
+def section_figure(lines: list[CompensationLine], section: str) -> CompensationLine | None:
+    """The line that carries a section's figure: its subtotal, else its only labelled line
+    (the stand-alone totals such as Total Compensation are their own section)."""
+    in_section = [line for line in lines if line.section == section]
+    subtotal = next((line for line in in_section if line.subtotal), None)
+    if subtotal is not None:
+        return subtotal
+    labelled = [line for line in in_section if line.label]
+    return labelled[0] if len(labelled) == 1 else None
+
+
+def month_figures(packet: Packet) -> MonthFigures:
+    """Read one packet's figures (see the module docstring)."""
+    figures = MonthFigures(
+        period=packet.period,
+        packet_id=packet.id,
+        source_file=packet.source_file,
+        pay_date=packet.pay_date.isoformat() if packet.pay_date else None,
+    )
+    for name, (section, _label) in SECTION_FIGURES.items():
+        line = section_figure(packet.compensation_lines, section)
+        figures.values[name] = line.period_to_date if line else None
+        figures.ytd[name] = line.year_to_date if line else None
+    gross = next((line for line in packet.payroll_lines if line.label == "Gross Earnings"), None)
+    if gross is not None:
+        figures.gross_earnings, figures.gross_earnings_ytd = gross.current, gross.ytd
+    for report in packet.pool_reports:
+        pool = PoolFigures(
+            pool=report.pool,
+            name=report.name,
+            points=report.points,
+            adjusted_points=report.adjusted_points,
+            rate=report.rate,
+            pooled_points=report.pooled_points,
+            total_allocation=report.total_allocation,
+            prior_allocation=report.prior_allocation,
+            pay=report.current_allocation,
+        )
+        if report.pool == "ALL":
+            figures.all_pools = pool
+        else:
+            figures.pools.append(pool)
+    return figures
+
+
+def monthly_figures(
+    session: Session, start: str | None = None, end: str | None = None
+) -> list[MonthFigures]:
+    """Figures of every stored pay period from ``start`` to ``end`` (``YYYY-MM``), oldest
+    first, with each packet's charge-line and failed-check counts."""
+    repo = MonthlySummaryRepository(session)
+    lines = repo.charge_line_counts()
+    failed = repo.failed_check_counts()
+    months = []
+    for packet in repo.find_with_reports(start, end):
+        figures = month_figures(packet)
+        figures.charge_lines = lines.get(packet.id, 0)
+        figures.failed_checks = failed.get(packet.id, 0)
+        months.append(figures)
+    return months
+
+
+def pool_codes(months: list[MonthFigures]) -> list[str]:
+    """Every pool seen in these months, in order of first appearance."""
+    codes: list[str] = []
+    for month in months:
+        for pool in month.pools:
+            if pool.pool not in codes:
+                codes.append(pool.pool)
+    return codes

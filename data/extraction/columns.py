@@ -8,6 +8,7 @@ numbers lines up best decides the alignment), else from the column headers.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,11 +43,19 @@ class Columns:
         return best, distances[best]
 
 
+CENTS_RE = re.compile(r"\.\d\d\)?-?$")
+
+
+def is_money(text: str) -> bool:
+    """An amount printed with cents: `2026` or `2800` in a label is no money cell."""
+    return CENTS_RE.search(text) is not None and parse_amount(text) is not None
+
+
 def trailing_amounts(words: Sequence[Word], k: int) -> list[Word]:
-    """Up to k amount words at the end of a line."""
+    """Up to k money words at the end of a line."""
     found: list[Word] = []
     for word in reversed(words):
-        if len(found) == k or parse_amount(word.text) is None:
+        if len(found) == k or not is_money(word.text):
             break
         found.append(word)
     return list(reversed(found))

@@ -15,11 +15,18 @@ SIDES = ("earnings", "deductions")
 
 
 def _header(page: Page) -> tuple[int, float] | None:
-    """Index of the `Description Amount YTD Amt Description ...` line and the x of the cut."""
+    """Index of the `Description Amount YTD Amt Description ...` line and the x of the cut.
+
+    Without that line, the `Earnings  Deductions ...` titles line gives the cut instead.
+    """
     for i, line in enumerate(page.lines):
         descriptions = [w for w in line.words if w.text.lower().startswith("description")]
-        if len(descriptions) >= 2 and "amount" in line.compact:
+        if len(descriptions) >= 2:
             return i, descriptions[1].x0
+    for i, line in enumerate(page.lines):
+        words = [w.text.lower() for w in line.words]
+        if words and words[0] == "earnings" and "deductions" in words:
+            return i, line.words[words.index("deductions")].x0
     return None
 
 

@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 
 from data.extraction.pages import Line, Page, Word
-from data.extraction.tokens import parse_amount, parse_month_year, parse_percent
+from data.extraction.tokens import (
+    parse_amount,
+    parse_month_year,
+    parse_percent,
+    parse_short_month,
+)
 
 SECTION_RE = re.compile(r"^section(\d)(?!\d)")
 POOL_RE = re.compile(r"^Pool:\s*(?P<code>\S+)\s*-\s*(?P<name>.+)$")
@@ -52,8 +57,13 @@ def _month_columns(line: Line) -> list[tuple[str, float]]:
     months = []
     totals = [w.xc for w in words if w.text.lower() == "total"]
     i = 0
-    while i < len(words) - 1:
-        month = parse_month_year(words[i].text, words[i + 1].text)
+    while i < len(words):
+        single = _single_token_month(words[i].text)
+        if single:
+            months.append((single, words[i].xc))
+            i += 1
+            continue
+        month = parse_month_year(words[i].text, words[i + 1].text) if i + 1 < len(words) else None
         if month:
             months.append((month, (words[i].x0 + words[i + 1].x1) / 2))
             i += 2
@@ -62,6 +72,14 @@ def _month_columns(line: Line) -> list[tuple[str, float]]:
     if months and totals:
         months.append(("total", totals[-1]))
     return months
+
+
+def _single_token_month(text: str) -> str | None:
+    """`Nov-25`, `Nov'25`, `11/25` or `11/2025` as one token."""
+    match = re.match(r"^([A-Za-z]{3,9})[-'.]+(\d{2}|\d{4})$", text)
+    if match:
+        return parse_month_year(match[1], match[2])
+    return parse_short_month(text)
 
 
 def _find_months(lines: list[Line]) -> tuple[int, list[tuple[str, float]], float | None]:

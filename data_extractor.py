@@ -56,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     except ExtractionError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a file pdfium chokes on in a way not foreseen: still one line
+        print(
+            f"error: {args.pdf} could not be read ({type(exc).__name__}: {exc}); "
+            "check that it is an unaltered packet PDF.",
+            file=sys.stderr,
+        )
+        return 2
     if args.json:
         json.dump(packet, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -81,15 +81,34 @@ def read_packet(data: bytes, name: str, pages: list[Page]) -> dict:
             f"{name} is a PDF but not a compensation packet (none of its five reports was "
             "found); check that it is the billing company's monthly packet.",
         )
-    payroll, stub_info = parse_payroll(parts.get("payroll", []))
-    compensation, comp_info = (
-        parse_compensation(parts["compensation"]) if "compensation" in parts else (None, {})
-    )
-    charges, charge_totals, pool_summary, charge_info = parse_charges(parts.get("charges", []))
-    pools = parse_pools(parts.get("pools", []))
-    expenses = parse_expenses(parts["expenses"]) if "expenses" in parts else None
+    failures: list[dict] = []
 
-    stub_name, stub_number = _name_from_stub(parts.get("payroll", []))
+    def read(part: str, parser, empty):
+        """One part's parser; a layout it cannot handle costs that part, not the packet."""
+        if part not in parts:
+            return empty
+        try:
+            return parser(parts[part])
+        except Exception as exc:  # reported under checks: never a traceback
+            pages = ", ".join(str(page.number) for page in parts[part])
+            failures.append(
+                {
+                    "name": f"read {part}",
+                    "ok": False,
+                    "detail": f"pages {pages} could not be read ({type(exc).__name__}: {exc})",
+                }
+            )
+            return empty
+
+    payroll, stub_info = read("payroll", parse_payroll, (None, {}))
+    compensation, comp_info = read("compensation", parse_compensation, (None, {}))
+    charges, charge_totals, pool_summary, charge_info = read(
+        "charges", parse_charges, ([], None, [], {})
+    )
+    pools = read("pools", parse_pools, [])
+    expenses = read("expenses", parse_expenses, None)
+
+    stub_name, stub_number = read("payroll", _name_from_stub, (None, None))
     pay_date = stub_info.get("pay_date") or comp_info.get("pay_date")
     period = (
         stub_info.get("period")
@@ -113,7 +132,7 @@ def read_packet(data: bytes, name: str, pages: list[Page]) -> dict:
         "pools": pools,
         "expenses": expenses,
     }
-    packet["checks"] = compute_checks(packet)
+    packet["checks"] = failures + compute_checks(packet)
     return packet
 
 

@@ -103,7 +103,9 @@ def read_pdf_bytes(path: str | Path) -> bytes:
     except FileNotFoundError:
         raise ExtractionError("not_found", f"{path}: no such file; check the path.") from None
     except IsADirectoryError:
-        raise ExtractionError("not_pdf", f"{path} is a folder, not a PDF file.") from None
+        raise ExtractionError(
+            "not_pdf", f"{path} is a folder, not a PDF file; give the path of the packet PDF."
+        ) from None
     except OSError as exc:
         raise ExtractionError("unreadable", f"{path} cannot be read ({exc.strerror}).") from None
     if not data.strip():

@@ -90,14 +90,19 @@ def _geometry(page: Page, data_lines: list[Line]) -> _PageGeometry:
     starts = []
     for line in data_lines:
         words = line.words
-        if len(words) > 2 and not (len(words[1].text) == 1 and words[1].text in NOTES):
+        if len(words) > 2 and not _is_note_text(words[1].text):
             starts.append(round(words[1].x0, 1))
     name_x0 = statistics.median(starts) if starts else name_header
     return _PageGeometry(name_x0, note_x1)
 
 
+def _is_note_text(text: str) -> bool:
+    """`B`, or a combination such as `BM`: letters of the Note legend only."""
+    return 0 < len(text) <= 3 and all(ch in NOTES for ch in text)
+
+
 def _has_note(words: list[Word], geometry: _PageGeometry) -> bool:
-    if len(words) < 3 or words[1].text not in NOTES:
+    if len(words) < 3 or not _is_note_text(words[1].text):
         return False
     word = words[1]
     if geometry.name_x0 is not None:

@@ -151,21 +151,16 @@ def _section2(lines: list[Line], pool: dict) -> None:
     if at < 0:
         return
     rest = lines[at + 1 :]
-    points_line = _labelled(rest, "points")
+    valued = [ln for ln in rest if _values(ln.words) and not _percents(ln)]
+    points_line = _labelled(rest, "points") or (valued[0] if valued else None)
     points, _ = _by_month(_values(points_line.words), months, total_x) if points_line else ([], [])
-    weights_line = next((ln for ln in rest if any(w.text.endswith("%") for w in ln.words)), None)
-    weights = []
-    if weights_line is not None:
-        weights = [parse_percent(w.text) for w in weights_line.words if w.text.endswith("%")]
-    adjusted_line = None
-    for line in rest:
-        if line is points_line or line is weights_line:
-            continue
-        if _values(line.words) and all(
-            parse_amount(w.text) is not None or MARKER_RE.match(w.text) for w in line.words
-        ):
-            adjusted_line = line
-            break
+    weights_line = next((ln for ln in rest if _percents(ln)), None)
+    weights = _percents(weights_line) if weights_line is not None else []
+    # the weighted points: the next line with values after the weights (or after the points)
+    after = rest.index(weights_line) if weights_line is not None else -1
+    adjusted_line = next(
+        (ln for ln in rest[after + 1 :] if ln in valued and ln is not points_line), None
+    )
     adjusted, extra = (
         _by_month(_values(adjusted_line.words), months, total_x) if adjusted_line else ([], [])
     )
@@ -180,6 +175,12 @@ def _section2(lines: list[Line], pool: dict) -> None:
     ]
     if extra:
         pool["adjusted_points"] = extra[0]
+
+
+def _percents(line: Line) -> list[float]:
+    """The weights of a `10% 15% 25% 40% 10% 100%` line."""
+    weights = [parse_percent(w.text) for w in line.words if w.text.endswith("%")]
+    return [w for w in weights if w is not None]
 
 
 def _section3(lines: list[Line], pool: dict) -> None:
@@ -212,7 +213,7 @@ def _section3(lines: list[Line], pool: dict) -> None:
 def _section4(lines: list[Line], pool: dict) -> None:
     at, months, total_x = _find_months(lines)
     rest = lines[at + 1 :] if at >= 0 else lines
-    line = _labelled(rest, "prioralloc")
+    line = _labelled(rest, "prioralloc") or next((ln for ln in rest if _values(ln.words)), None)
     values = [v for _, v in _values(line.words)] if line else []
     k = len(months)
     pool["prior_allocations"] = [

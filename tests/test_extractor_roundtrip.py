@@ -127,3 +127,24 @@ def test_password_protected_packet_reads_with_its_password(tmp_path):
     month = months[0]
     packet = extract_packet(month.pdf_path, password="pw-731")
     assert field_diffs(packet, month.truth) == []
+
+
+def test_three_default_years_with_every_edge_case(tmp_path):
+    """The generator's defaults put every edge case in 36 months: a month with no F3 lines,
+    new pools with fewer than five months in Section 2, the medical-unit multiplier change,
+    January packets, two-page expense reports."""
+    months = generate_history(tmp_path, months=36, start="2023-01", seed=1)
+    packets = [extract_packet(m.pdf_path) for m in months]
+    problems = [
+        f"{m.period}: " + "; ".join(field_diffs(p, m.truth)[:10])
+        for m, p in zip(months, packets, strict=True)
+        if field_diffs(p, m.truth)
+    ]
+    assert not problems, "\n".join(problems)
+    assert any(p["charges"] == [] and p["charge_totals"]["anes_time_min"] == 0 for p in packets)
+    young = [pool for p in packets for pool in p["pools"] if 0 < len(pool["adjusted"]) < 5]
+    assert young, "a pool in its first months"
+    multipliers = {pool["multipliers"]["med_base"] for p in packets for pool in p["pools"]}
+    assert {0.5, 0.6} <= multipliers
+    assert sum(m.period.endswith("-01") for m in months) == 3
+    assert all(c["ok"] for p in packets for c in p["checks"])

@@ -234,13 +234,28 @@ def _f3_header(c: canvas.Canvas, page: int) -> float:
     return 505
 
 
-def _draw_charges(c: canvas.Canvas) -> None:
-    c.setPageSize(landscape(letter))
+def _landscape_page(c: canvas.Canvas, turned: int) -> None:
+    """A landscape page; `turned` +-90: drawn turned on a portrait page shown by /Rotate."""
+    if not turned:
+        c.setPageSize(landscape(letter))
+        return
+    c.setPageSize(letter)
+    if turned > 0:
+        c.setPageRotation(270)
+        c.translate(letter[0], 0)
+    else:
+        c.setPageRotation(90)
+        c.translate(0, letter[1])
+    c.rotate(turned)
+
+
+def _draw_charges(c: canvas.Canvas, turned: int = 0) -> None:
+    _landscape_page(c, turned)
     y = _f3_header(c, 1)
     for index, line in enumerate(F3_LINES):
         if index == 4:  # ticket 73102211 ran over; start page 2 here
             c.showPage()
-            c.setPageSize(landscape(letter))
+            _landscape_page(c, turned)
             y = _f3_header(c, 2)
         c.setFont(FONT, 6.5)
         cells = dict(zip(
@@ -602,3 +617,16 @@ def test_text_mode_writer_reads_the_same_charges(text_mode_packet):
     assert text_mode_packet["charge_totals"]["charge_amount"] == 6052
     assert text_mode_packet["period"] == "2026-03"
     assert text_mode_packet["payroll"] is None and text_mode_packet["pools"] == []
+
+
+@pytest.mark.parametrize("turned", [90, -90])
+def test_a_landscape_report_turned_on_a_portrait_page_reads_the_same(packet, tmp_path, turned):
+    path = tmp_path / "turned-f3.pdf"
+    c = canvas.Canvas(str(path), pagesize=letter)
+    _draw_charges(c, turned=turned)
+    c.save()
+    turned = extract_packet(path)
+    strip = [{k: v for k, v in charge.items() if k != "page"} for charge in packet["charges"]]
+    assert [{k: v for k, v in ch.items() if k != "page"} for ch in turned["charges"]] == strip
+    assert turned["charge_totals"] == packet["charge_totals"]
+    assert turned["pool_summary"] == packet["pool_summary"]

@@ -186,7 +186,38 @@ def _page_chars(textpage: pdfium.PdfTextPage) -> tuple[str, list[tuple]]:
     return text, chars
 
 
-def _restore_merged(chars: list) -> list:
+def _reading_direction(chars: list) -> int:
+    """0 for ordinary pages; +1 / -1 when the text runs up / down the page.
+
+    A landscape report can be drawn turned by 90 degrees on a portrait page (shown upright by
+    the page's /Rotate). Its characters then advance along y; reading them in turned
+    coordinates makes such a page look like any other.
+    """
+    across = up = down = 0
+    prev = None
+    for c in chars[:600]:
+        if c is not None and prev is not None and c[5] == prev[5] and c[5]:
+            dx, dy = c[1] - prev[1], c[3] - prev[3]
+            if abs(dx) > abs(dy):
+                across += 1
+            elif dy > 0:
+                up += 1
+            elif dy < 0:
+                down += 1
+        prev = c
+    if max(up, down) > 2 * across and max(up, down) >= 10:
+        return 1 if up >= down else -1
+    return 0
+
+
+def _turn(chars: list, direction: int) -> list:
+    """Characters of a turned page in reading coordinates (x along the text, y up the lines)."""
+    if direction > 0:  # text runs up the page: reading x is page y, line up is page -x
+        return [c and (c[0], c[3], c[4], -c[2], -c[1], c[5]) for c in chars]
+    return [c and (c[0], -c[4], -c[3], c[1], c[2], c[5]) for c in chars]
+
+
+def _restore_merged(chars: list, direction: int = 0) -> list:
     """Put back characters pdfium dropped as duplicates where text is drawn over other text.
 
     pdfium's text page drops a character drawn within 0.07 em of an identical one it just
@@ -225,9 +256,12 @@ def _restore_merged(chars: list) -> list:
             handle, ctypes.byref(left), ctypes.byref(bottom), ctypes.byref(right), ctypes.byref(top)
         ):
             continue
+        start, end = left.value, right.value
+        if direction:
+            start, end = (bottom.value, top.value) if direction > 0 else (-top.value, -bottom.value)
         height = own[0][4] - own[0][3]
         yc = (own[0][3] + own[0][4]) / 2
-        edges = [left.value] + [x for c in own for x in (c[1], c[2])] + [right.value]
+        edges = [start] + [x for c in own for x in (c[1], c[2])] + [end]
         holes = [
             (edges[k], edges[k + 1])
             for k in range(0, len(edges), 2)
@@ -420,7 +454,11 @@ def load_pages(path: str | Path, password: str | None = None) -> tuple[bytes, li
                 width, height = page.get_size()
                 textpage = page.get_textpage()
                 _, chars = _page_chars(textpage)
-                chars = _restore_merged(chars)
+                direction = _reading_direction(chars)
+                if direction:
+                    chars = _turn(chars, direction)
+                    width, height = height, width
+                chars = _restore_merged(chars, direction)
                 textpage.close()
             finally:
                 page.close()

@@ -586,8 +586,13 @@ def text_mode_packet(tmp_path_factory) -> dict:
         y -= 8
     lines = list(F3_LINES)
     lines[0] = lines[0][:2] + (LONG_NAME + " Junior",) + lines[0][3:]
-    for line in lines:
+    for index, line in enumerate(lines):
         text, rest = _text_line(line)
+        if index == 6:  # too long for the page: its pool cells wrap onto the next line
+            cut = text.index("UTCS") + 4
+            c.drawString(14, y, text[:cut])
+            y -= 8
+            text = " " * cut + text[cut:]
         c.drawString(14, y, text)
         y -= 8
         if rest:

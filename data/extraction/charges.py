@@ -266,14 +266,20 @@ def parse_charges(pages: list[Page]) -> tuple[list[dict], dict | None, list[dict
                 pending, last = _take(words, geometry, page.number, charges)
                 joined = 0
                 continue
+            if pending is not None and joined < 2:  # a wrapped line whose cells continue below
+                merged = parse_charge_line(pending + words, geometry, page.number)
+                joined += 1
+                if merged is not None:
+                    charges.append(merged)
+                    pending, last = None, merged
+                    continue
+                if _is_totals(line) is None:
+                    pending = pending + words
+                    continue
             values = _is_totals(line)
             if values is not None:
                 totals.append(values)
                 pending = last = None
-                continue
-            if pending is not None and joined < 2:  # a wrapped line whose cells continue below
-                pending, last = _take(pending + words, geometry, page.number, charges)
-                joined += 1
                 continue
             if totals:
                 row = _summary_row(words)

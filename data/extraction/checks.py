@@ -75,20 +75,29 @@ def _compare(label: str, expected: float, actual: float, tolerance: float) -> st
     return f"{label}: {_fmt(actual)} vs {_fmt(expected)} (off by {_fmt(actual - expected)})"
 
 
+def _sums_vs_printed(
+    lines: list[dict], printed: dict, fields: dict[str, tuple[str, str]], tolerance: float
+) -> list[str]:
+    """For each printed field (source column, label): the sum of the lines' source column."""
+    differences = []
+    for field, (source, label) in fields.items():
+        if printed.get(field) is None:
+            continue
+        line_sum = sum(_num(line.get(source)) for line in lines)
+        diff = _compare(label, float(printed[field]), line_sum, tolerance)
+        if diff:
+            differences.append(diff)
+    return differences
+
+
 def _charge_totals(packet: dict) -> list[dict]:
     totals = packet.get("charge_totals")
     if not totals:
         return []
     charges = packet.get("charges") or []
     tolerance = PER_ITEM * max(len(charges), 1)
-    differences = []
-    for field, label in CHARGE_TOTAL_FIELDS.items():
-        if totals.get(field) is None:
-            continue
-        line_sum = sum(_num(c.get(field)) for c in charges)
-        diff = _compare(f"{label} lines sum", float(totals[field]), line_sum, tolerance)
-        if diff:
-            differences.append(diff)
+    fields = {field: (field, f"{label} lines sum") for field, label in CHARGE_TOTAL_FIELDS.items()}
+    differences = _sums_vs_printed(charges, totals, fields, tolerance)
     if totals.get("charge_amount") is not None:
         line_sum = sum(_num(c.get("charge_amount")) for c in charges)
         diff = _compare("charged lines sum", float(totals["charge_amount"]), line_sum, 1.0)
@@ -109,16 +118,11 @@ def _pool_summary(packet: dict) -> list[dict]:
         pool = row.get("pool")
         lines = [c for c in charges if c.get("sub_pool") == pool]
         tolerance = PER_ITEM * max(len(lines), 1)
-        differences = []
-        for field, source in POOL_SUMMARY_SOURCES.items():
-            if row.get(field) is None:
-                continue
-            line_sum = sum(_num(c.get(source)) for c in lines)
-            diff = _compare(
-                f"{field} of {len(lines)} lines", float(row[field]), line_sum, tolerance
-            )
-            if diff:
-                differences.append(diff)
+        fields = {
+            field: (source, f"{field} of {len(lines)} lines")
+            for field, source in POOL_SUMMARY_SOURCES.items()
+        }
+        differences = _sums_vs_printed(lines, row, fields, tolerance)
         agreed = f"{len(lines)} lines credited to {pool} match its summary row"
         results.append(_check(f"pool summary {pool}", differences, agreed))
     return results

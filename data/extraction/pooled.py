@@ -119,6 +119,15 @@ def _by_month(
     return cells, extra
 
 
+def _read(line: Line | None, months: list, total_x: float | None) -> tuple[list, list]:
+    """A section line's values by month, and what follows the months (totals)."""
+    return _by_month(_values(line.words), months, total_x) if line else ([], [])
+
+
+def _at(values: list, j: int):
+    return values[j] if j < len(values) else None
+
+
 def _labelled(lines: list[Line], label: str) -> Line | None:
     for line in lines:
         if line.compact.startswith(label):
@@ -153,7 +162,7 @@ def _section2(lines: list[Line], pool: dict) -> None:
     rest = lines[at + 1 :]
     valued = [ln for ln in rest if _values(ln.words) and not _percents(ln)]
     points_line = _labelled(rest, "points") or (valued[0] if valued else None)
-    points, _ = _by_month(_values(points_line.words), months, total_x) if points_line else ([], [])
+    points, _ = _read(points_line, months, total_x)
     weights_line = next((ln for ln in rest if _percents(ln)), None)
     weights = _percents(weights_line) if weights_line is not None else []
     # the weighted points: the next line with values after the weights (or after the points)
@@ -161,15 +170,13 @@ def _section2(lines: list[Line], pool: dict) -> None:
     adjusted_line = next(
         (ln for ln in rest[after + 1 :] if ln in valued and ln is not points_line), None
     )
-    adjusted, extra = (
-        _by_month(_values(adjusted_line.words), months, total_x) if adjusted_line else ([], [])
-    )
+    adjusted, extra = _read(adjusted_line, months, total_x)
     pool["adjusted"] = [
         {
             "month": month,
-            "points": points[j] if j < len(points) else None,
-            "weight": weights[j] if j < len(weights) else None,
-            "adjusted": adjusted[j] if j < len(adjusted) else None,
+            "points": _at(points, j),
+            "weight": _at(weights, j),
+            "adjusted": _at(adjusted, j),
         }
         for j, (month, _) in enumerate(months)
     ]
@@ -189,18 +196,14 @@ def _section3(lines: list[Line], pool: dict) -> None:
         return
     rest = lines[at + 1 :]
     rate_line = _labelled(rest, "pooledrate")
-    rates, rate_extra = (
-        _by_month(_values(rate_line.words), months, total_x) if rate_line else ([], [])
-    )
+    rates, rate_extra = _read(rate_line, months, total_x)
     points_line = next((ln for ln in rest if ln is not rate_line and _values(ln.words)), None)
-    points, extra = (
-        _by_month(_values(points_line.words), months, total_x) if points_line else ([], [])
-    )
+    points, extra = _read(points_line, months, total_x)
     pool["history"] = [
         {
             "month": month,
-            "rate": rates[j] if j < len(rates) else None,
-            "adjusted_points": points[j] if j < len(points) else None,
+            "rate": _at(rates, j),
+            "adjusted_points": _at(points, j),
         }
         for j, (month, _) in enumerate(months)
     ]
@@ -217,8 +220,7 @@ def _section4(lines: list[Line], pool: dict) -> None:
     values = [v for _, v in _values(line.words)] if line else []
     k = len(months)
     pool["prior_allocations"] = [
-        {"month": month, "amount": values[j] if j < len(values) else None}
-        for j, (month, _) in enumerate(months)
+        {"month": month, "amount": _at(values, j)} for j, (month, _) in enumerate(months)
     ]
     if len(values) > k:
         pool["prior_allocation"] = values[k]

@@ -303,7 +303,7 @@ def _draw_charges(c: canvas.Canvas, turned: int = 0) -> None:
 
 def _f2_page(c: canvas.Canvas, title: str, s1: list[str], months2, points2, weights, adjusted,
              n_total, months3, rates, history, o_rate, p_total, months4, priors, q,
-             rqs) -> None:  # fmt: skip
+             rqs, notes: tuple[str, str] | None = None) -> None:  # fmt: skip
     c.setPageSize(letter)
     c.setFont(FONT, 7)
     _text(c, 30, 760, "Run Date: 4/8/2026 ASMG Page: 3")
@@ -350,9 +350,20 @@ def _f2_page(c: canvas.Canvas, title: str, s1: list[str], months2, points2, weig
     for i, v in enumerate(rqs):
         _text(c, 120 + 80 * i, 482, v, "right")
     _text(c, 30, 462, "Section 6: Notes")
+    if notes:  # the notes run over onto a page with only the report header
+        _text(c, 30, 452, notes[0])
+        c.showPage()
+        c.setFont(FONT, 7)
+        _text(c, 30, 760, "Run Date: 4/8/2026 ASMG Page: 5")
+        _text(c, 306, 751, "Pooled Compensation Report (F2)", "center")
+        _text(c, 306, 742, "March, 2026", "center")
+        _text(c, 30, 733, "Physician: DOE, M.D. , JANE - 731")
+        _text(c, 30, 715, notes[1])
     c.showPage()
 
 
+NOTES = ("The calculation for Medical Units varies from 50% due to backouts",
+         "of prior period charges that were credited at the previous rate of 60%.")  # fmt: skip
 MONTHS12 = ["Apr 25", "May 25", "Jun 25", "Jul 25", "Aug 25", "Sep 25", "Oct 25", "Nov 25",
             "Dec 25", "Jan 26", "Feb 26", "Mar 26"]  # fmt: skip
 
@@ -369,7 +380,7 @@ def _draw_pools(c: canvas.Canvas) -> None:
     _f2_page(c, "Pool: SCSD - SURGICAL CENTER OF SAN DIEGO", s1_new, ["Feb 26", "Mar 26"],
              ["8.00", "11.30"], ["40%", "10%"], ["3.20", "1.13"], "4.33", ["Feb 26", "Mar 26"],
              ["55.00", "55.02"], ["3.20", "4.33"], "55.02", "7.53", ["Feb 26"], ["100.00"],
-             "100.00", ["414.30", "100.00", "314.30"])  # fmt: skip
+             "100.00", ["414.30", "100.00", "314.30"], NOTES)  # fmt: skip
 
 
 def _draw_expenses(c: canvas.Canvas) -> None:
@@ -451,6 +462,7 @@ def test_charges_with_overflowing_name_and_page_break(packet):
     charges = packet["charges"]
     assert [c["ticket"] for c in charges] == [line[0] for line in F3_LINES]
     assert [c["page"] for c in charges] == [4, 4, 4, 4, 5, 5, 5]
+    assert len(packet["pools"]) == 2  # the notes' second page is no pool of its own
     long = charges[5]
     assert long["patient_name"] == "Quiambao Cunningham Carroll Flynn"
     assert (long["note"], long["site_code"], long["service_type"]) == ("M", "UF", "An")
@@ -500,6 +512,8 @@ def test_pools_new_pool_and_blank_rates(packet):
         100.00,
         314.30,
     )
+    assert scsd["notes"] == " ".join(NOTES)
+    assert all_pools["notes"] is None
     assert scsd["section1"]["anes_time_min"] == {
         "actual": 78.0,
         "adjustment": 0.0,

@@ -249,10 +249,8 @@ def _is_footer(line: Line) -> bool:
     return bool(re.match(r"^page\d+(of\d+)?$", line.compact))
 
 
-def parse_pool_page(page: Page) -> dict | None:
-    """One F2 page into a contract `pools` entry."""
-    sections = _sections(page)
-    pool: dict = {
+def _empty_pool() -> dict:
+    return {
         "pool": None,
         "name": None,
         "multipliers": None,
@@ -268,6 +266,19 @@ def parse_pool_page(page: Page) -> dict | None:
         "current_allocation": None,
         "notes": None,
     }
+
+
+def _read_sections(sections: dict[int, list[Line]], pool: dict) -> None:
+    steps = (_section1, _section2, _section3, _section4, _section5, _section6)
+    for number, step in enumerate(steps, start=1):
+        if number in sections:
+            step(sections[number], pool)
+
+
+def parse_pool_page(page: Page) -> dict | None:
+    """One F2 page into a contract `pools` entry (None for a page without a pool title)."""
+    sections = _sections(page)
+    pool = _empty_pool()
     for line in sections.get(0, []):
         match = POOL_RE.match(line.text)
         if match:
@@ -276,17 +287,35 @@ def parse_pool_page(page: Page) -> dict | None:
             pool["pool"], pool["name"] = "ALL", "TOTAL FOR ALL POOLS"
     if pool["pool"] is None:
         return None
-    steps = (_section1, _section2, _section3, _section4, _section5, _section6)
-    for number, step in enumerate(steps, start=1):
-        if number in sections:
-            step(sections[number], pool)
+    _read_sections(sections, pool)
     return pool
 
 
+def _continue_pool(page: Page, pool: dict) -> None:
+    """A pool's page ran over: fill what the first page lacked, and go on with its notes."""
+    sections = _sections(page)
+    more = _empty_pool()
+    _read_sections(sections, more)
+    for key, value in more.items():
+        if key != "notes" and value not in (None, []) and pool.get(key) in (None, []):
+            pool[key] = value
+    if len(sections) == 1:  # no section titles: after the page header, all is notes
+        lines = sections[0]
+        start = next(
+            (i + 1 for i, ln in enumerate(lines) if ln.text.lower().startswith("physician:")), 0
+        )
+        _section6(lines[start:], more)
+    if more["notes"]:
+        pool["notes"] = f"{pool['notes']} {more['notes']}" if pool["notes"] else more["notes"]
+
+
 def parse_pools(pages: list[Page]) -> list[dict]:
-    pools = []
+    """One entry per pool title; a page without one continues the pool before it."""
+    pools: list[dict] = []
     for page in pages:
         pool = parse_pool_page(page)
         if pool is not None:
             pools.append(pool)
+        elif pools:
+            _continue_pool(page, pools[-1])
     return pools

@@ -1,0 +1,332 @@
+"""Reporting queries for the analytics engine: filter, group and sum, nothing more.
+
+Kept apart from ``data/repositories.py`` (the app's CRUD queries) because these are
+read-only aggregates: charge lines and cases summed by month, CPT, pool and payer, the
+F2 figures of every stored packet, and the ticket sequence. Rows come back as plain
+dicts so the analytics layer never touches ORM objects. Month buckets use SQLite's
+``strftime`` (the app's database is SQLite). Which rows count as a case, which month a
+figure belongs to and every other rule is the caller's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from data.models import (
+    ChargeTransaction,
+    CheckResult,
+    MasterCase,
+    Packet,
+    PoolAdjustedPoints,
+    PoolReport,
+)
+
+#: Bucket name -> strftime format (SQLite). Weeks and quarters are rolled up from days
+#: by the caller, since SQLite has no ISO week or quarter format everywhere.
+DATE_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+
+_CHARGE_SUMS = {
+    "anes_time_min": ChargeTransaction.anes_time_min,
+    "anes_base_units": ChargeTransaction.anes_base_units,
+    "med_base_units": ChargeTransaction.med_base_units,
+    "other_units": ChargeTransaction.other_units,
+    "charge_amount": ChargeTransaction.charge_amount,
+    "points": ChargeTransaction.points,
+}
+_CASE_SUMS = {
+    "anes_time_min": MasterCase.anes_time_min,
+    "anes_base_units": MasterCase.anes_base_units,
+    "med_base_units": MasterCase.med_base_units,
+    "other_units": MasterCase.other_units,
+    "charge_amount": MasterCase.charge_amount,
+    "points": MasterCase.points,
+}
+
+
+def _rows(session: Session, stmt: Select) -> list[dict[str, Any]]:
+    return [dict(row) for row in session.execute(stmt).mappings()]
+
+
+def _bucket(column: Any, bucket: str) -> ColumnElement:
+    return func.strftime(DATE_FORMATS[bucket], column)
+
+
+def _in_range(stmt: Select, column: Any, start: dt.date | None, end: dt.date | None) -> Select:
+    if start is not None:
+        stmt = stmt.where(column >= start)
+    if end is not None:
+        stmt = stmt.where(column <= end)
+    return stmt
+
+
+def _pick_date(by: str, post: Any, service: Any) -> Any:
+    if by not in ("post", "service"):
+        raise ValueError(f"by must be 'service' or 'post', not {by!r}")
+    return post if by == "post" else service
+
+
+def _grouped(
+    date_column: Any,
+    groups: dict[str, Any],
+    sums: dict[str, Any],
+    counts: list[Any],
+    group_by: list[str],
+    start: dt.date | None,
+    end: dt.date | None,
+) -> Select:
+    """SELECT the ``group_by`` keys (date buckets or ``groups`` columns), ``counts`` and the
+    ``sums``, within the date range, grouped and ordered by the keys."""
+    keys: list[Any] = []
+    for name in group_by:
+        column = _bucket(date_column, name) if name in DATE_FORMATS else groups[name]
+        keys.append(column.label(name))
+    totals = [func.coalesce(func.sum(col), 0.0).label(name) for name, col in sums.items()]
+    stmt = _in_range(select(*keys, *counts, *totals), date_column, start, end)
+    if keys:
+        stmt = stmt.group_by(*keys).order_by(*keys)
+    return stmt
+
+
+class ChargeReportingRepository:
+    """F3 charge lines summed by month of service or of post, and by line attributes."""
+
+    GROUPS = {
+        "pool": ChargeTransaction.sub_pool,
+        "service_type": ChargeTransaction.service_type,
+        "cpt": ChargeTransaction.cpt_code,
+        "payer": ChargeTransaction.pay_code,
+    }
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @staticmethod
+    def date_column(by: str) -> Any:
+        """``by="post"``: date of post; ``by="service"``: date of service."""
+        return _pick_date(by, ChargeTransaction.date_of_post, ChargeTransaction.date_of_service)
+
+    def totals(
+        self,
+        group_by: list[str],
+        *,
+        by: str = "post",
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> list[dict[str, Any]]:
+        """Sums of minutes, units, charges and points, line and distinct-ticket counts,
+        grouped by any of ``day``/``month``/``year`` (of ``by``'s date) and ``pool``,
+        ``service_type``, ``cpt``, ``payer``."""
+        counts = [
+            func.count(ChargeTransaction.id).label("lines"),
+            func.count(func.distinct(ChargeTransaction.ticket)).label("tickets"),
+        ]
+        stmt = _grouped(
+            self.date_column(by), self.GROUPS, _CHARGE_SUMS, counts, group_by, start, end
+        )
+        return _rows(self.session, stmt)
+
+    def points_by_service_and_post_month(self) -> list[dict[str, Any]]:
+        """Line points by pool, month of service and month of post (the pay pipeline's
+        service-month view)."""
+        service = _bucket(ChargeTransaction.date_of_service, "month").label("service_month")
+        post = _bucket(ChargeTransaction.date_of_post, "month").label("post_month")
+        pool = ChargeTransaction.sub_pool.label("pool")
+        stmt = (
+            select(
+                pool,
+                service,
+                post,
+                func.coalesce(func.sum(ChargeTransaction.points), 0.0).label("points"),
+                func.count(ChargeTransaction.id).label("lines"),
+            )
+            .where(ChargeTransaction.date_of_post.is_not(None))
+            .group_by(pool, service, post)
+            .order_by(pool, service, post)
+        )
+        return _rows(self.session, stmt)
+
+    def posting_events(self) -> list[dict[str, Any]]:
+        """One row per ticket and date of post of its positive charges (how long after the
+        service each posting came), with the posting month."""
+        stmt = (
+            select(
+                ChargeTransaction.ticket,
+                func.min(ChargeTransaction.date_of_service).label("date_of_service"),
+                ChargeTransaction.date_of_post,
+                func.count(ChargeTransaction.id).label("lines"),
+            )
+            .where(
+                ChargeTransaction.charge_amount > 0,
+                ChargeTransaction.date_of_post.is_not(None),
+                ChargeTransaction.date_of_service.is_not(None),
+            )
+            .group_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
+            .order_by(ChargeTransaction.date_of_post, ChargeTransaction.ticket)
+        )
+        return _rows(self.session, stmt)
+
+    def lines(self, filters: dict[str, Any]) -> list[ChargeTransaction]:
+        """The lines behind an aggregate (drill-down): ``by``, ``start``, ``end`` and any of
+        the group keys as equality filters."""
+        date_column = self.date_column(filters.get("by", "post"))
+        stmt = select(ChargeTransaction).order_by(date_column, ChargeTransaction.ticket)
+        stmt = _in_range(stmt, date_column, filters.get("start"), filters.get("end"))
+        for name, column in self.GROUPS.items():
+            if filters.get(name) is not None:
+                stmt = stmt.where(column == filters[name])
+        if filters.get("ticket") is not None:
+            stmt = stmt.where(ChargeTransaction.ticket == filters["ticket"])
+        return list(self.session.scalars(stmt))
+
+
+class CaseReportingRepository:
+    """Master cases (one per ticket) summed by date of service or of first post."""
+
+    GROUPS = {
+        "cpt": MasterCase.primary_cpt,
+        "pool": MasterCase.sub_pool,
+        "payer": MasterCase.pay_code,
+    }
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @staticmethod
+    def date_column(by: str) -> Any:
+        """``by="service"``: date of service; ``by="post"``: the case's first date of post."""
+        return _pick_date(by, MasterCase.first_post_date, MasterCase.date_of_service)
+
+    def totals(
+        self,
+        group_by: list[str],
+        *,
+        by: str = "service",
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        min_points: float | None = None,
+        min_minutes: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """Case count and sums grouped by ``day``/``month``/``year`` and ``cpt``, ``pool``,
+        ``payer``; only cases with more than ``min_points`` points and more than
+        ``min_minutes`` minutes when given."""
+        counts = [func.count(MasterCase.id).label("cases")]
+        stmt = _grouped(self.date_column(by), self.GROUPS, _CASE_SUMS, counts, group_by, start, end)
+        if min_points is not None:
+            stmt = stmt.where(MasterCase.points > min_points)
+        if min_minutes is not None:
+            stmt = stmt.where(MasterCase.anes_time_min > min_minutes)
+        return _rows(self.session, stmt)
+
+    def minutes_of_cases(
+        self,
+        *,
+        by: str = "service",
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        min_minutes: float = 0.0,
+    ) -> list[float]:
+        """Anesthesia minutes of each case with more than ``min_minutes`` (for medians)."""
+        date_column = self.date_column(by)
+        stmt = select(MasterCase.anes_time_min).where(MasterCase.anes_time_min > min_minutes)
+        stmt = _in_range(stmt, date_column, start, end).order_by(MasterCase.anes_time_min)
+        return [float(v) for v in self.session.scalars(stmt)]
+
+    def ticket_sequence(self) -> list[dict[str, Any]]:
+        """Every ticket with its date of service and first and last dates of post, by ticket."""
+        stmt = select(
+            MasterCase.ticket,
+            MasterCase.date_of_service,
+            MasterCase.first_post_date,
+            MasterCase.last_post_date,
+            MasterCase.points,
+        ).order_by(MasterCase.ticket)
+        return _rows(self.session, stmt)
+
+    def cases(self, filters: dict[str, Any]) -> list[MasterCase]:
+        """The cases behind an aggregate (drill-down): ``by``, ``start``, ``end``, and any of
+        ``cpt``, ``pool``, ``payer`` as equality filters."""
+        date_column = self.date_column(filters.get("by", "service"))
+        stmt = select(MasterCase).order_by(date_column, MasterCase.ticket)
+        stmt = _in_range(stmt, date_column, filters.get("start"), filters.get("end"))
+        for name, column in self.GROUPS.items():
+            if filters.get(name) is not None:
+                stmt = stmt.where(column == filters[name])
+        return list(self.session.scalars(stmt))
+
+
+class PoolReportingRepository:
+    """The F2 figures of every stored packet, as flat rows."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def pool_figures(self) -> list[dict[str, Any]]:
+        """One row per packet and F2 page: period, packet id, pool, M, N, O, P, R, Q, S and
+        the printed multipliers, oldest period first."""
+        stmt = (
+            select(
+                Packet.period,
+                Packet.id.label("packet_id"),
+                PoolReport.pool,
+                PoolReport.name,
+                PoolReport.points,
+                PoolReport.adjusted_points,
+                PoolReport.rate,
+                PoolReport.pooled_points,
+                PoolReport.total_allocation,
+                PoolReport.prior_allocation,
+                PoolReport.current_allocation,
+                PoolReport.multiplier_time,
+                PoolReport.multiplier_anes_base,
+                PoolReport.multiplier_med_base,
+            )
+            .join(PoolReport, PoolReport.packet_id == Packet.id)
+            .order_by(Packet.period, Packet.id, PoolReport.position)
+        )
+        return _rows(self.session, stmt)
+
+    def adjusted_rows(self) -> list[dict[str, Any]]:
+        """Every F2 Section 2 row: the packet's period and pool, the month it repeats, its
+        points, weight and weighted part."""
+        stmt = (
+            select(
+                Packet.period,
+                Packet.id.label("packet_id"),
+                PoolReport.pool,
+                PoolAdjustedPoints.month,
+                PoolAdjustedPoints.points,
+                PoolAdjustedPoints.weight,
+                PoolAdjustedPoints.adjusted,
+            )
+            .join(PoolReport, PoolReport.packet_id == Packet.id)
+            .join(PoolAdjustedPoints, PoolAdjustedPoints.pool_report_id == PoolReport.id)
+            .order_by(Packet.period, Packet.id, PoolReport.position, PoolAdjustedPoints.month)
+        )
+        return _rows(self.session, stmt)
+
+
+class CheckReportingRepository:
+    """Failed cross-checks with the period of their packet."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def failed(self) -> list[dict[str, Any]]:
+        stmt = (
+            select(
+                Packet.period,
+                Packet.id.label("packet_id"),
+                Packet.source_file,
+                CheckResult.scope,
+                CheckResult.name,
+                CheckResult.detail,
+            )
+            .join(CheckResult, CheckResult.packet_id == Packet.id)
+            .where(CheckResult.ok.is_(False))
+            .order_by(Packet.period, Packet.id, CheckResult.id)
+        )
+        return _rows(self.session, stmt)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import errno
+import io
 import logging
 import secrets
 import sys
@@ -22,6 +23,7 @@ from typing import Any
 
 from flask import (
     Flask,
+    abort,
     current_app,
     flash,
     g,
@@ -29,6 +31,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask import session as flask_session
@@ -37,6 +40,22 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
+from analytics.browse import (
+    TablePage,
+    case_detail,
+    cases_table,
+    compensation_columns,
+    cpt_table,
+    filter_choices,
+    parse_month_range,
+    tickets_table,
+)
+from analytics.compensation import (
+    SECTION_FIGURES,
+    compensation_rows,
+    packet_view,
+    section_anchor,
+)
 from analytics.overview import build_overview
 from analytics.rules import (
     add_rule,
@@ -57,6 +76,7 @@ from data.db import (
 from data.schema import head_revision
 from data.uploads import UploadRejected, UploadStore, display_name
 from data_loader import ERROR, NEEDS_REPLACE, ImportResult, PacketLoader
+from exports.csv_exporter import rows_to_csv
 from setup_app import initialize_database
 
 log = logging.getLogger("compensation")
@@ -80,6 +100,9 @@ NAVIGATION: list[tuple[str, str]] = [
     ("exports", "Exports"),
     ("backups", "Backups"),
 ]
+
+#: Where on a month's page each pay figure is printed (its compensation-report section).
+FIGURE_ANCHORS = {name: section_anchor(section) for name, (section, _) in SECTION_FIGURES.items()}
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -254,6 +277,7 @@ def _setup_errors(app: Flask) -> None:
 def _setup_routes(app: Flask) -> None:
     _setup_dashboard_routes(app)
     _setup_import_routes(app)
+    _setup_browse_routes(app)
     _setup_rules_routes(app)
     _setup_demo_routes(app)
 
@@ -262,7 +286,7 @@ def _setup_dashboard_routes(app: Flask) -> None:
     @app.get("/")
     def dashboard():  # noqa: ANN202
         overview = build_overview(db_session())
-        return render_template("dashboard.html", overview=overview)
+        return render_template("dashboard.html", overview=overview, anchors=FIGURE_ANCHORS)
 
     @app.get("/health")
     def health():  # noqa: ANN202
@@ -377,6 +401,113 @@ def _setup_import_routes(app: Flask) -> None:
         removed = PacketLoader(session_factory()).delete_all()
         flash(f"Deleted all data: {removed} packets and everything derived from them.", "success")
         return redirect(url_for("dashboard"))
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def table_export(table: TablePage, fmt: str, name: str):  # noqa: ANN201 - a Flask response
+    """The .json or .csv of a table page, from the same TablePage the page renders.
+    Patient names only with ``include_names=1``."""
+    if request.args.get("include_names") != "1":
+        table = table.without_private()
+    if fmt == "json":
+        return jsonify(table.to_dict())
+    return send_file(
+        io.BytesIO(rows_to_csv(table.columns, table.rows)),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{name}.csv",
+    )
+
+
+def _compensation_table(params: Any) -> TablePage:
+    """The compensation page's table; ``from``/``to`` months limit it."""
+    start, end, problems = parse_month_range(params)
+    pools, rows = compensation_rows(db_session(), start, end)
+    table = TablePage(
+        "Compensation by pay period",
+        compensation_columns(pools),
+        rows,
+        len(rows),
+        per_page=None,
+        filters={k: v for k, v in (("from", start), ("to", end)) if v},
+    )
+    table.problems = problems
+    return table
+
+
+def _has_packets() -> bool:
+    return not build_overview(db_session()).is_empty
+
+
+def _setup_browse_routes(app: Flask) -> None:
+    formats = "<any(csv,json):fmt>"
+
+    @app.get("/tickets")
+    def tickets():  # noqa: ANN202
+        session = db_session()
+        table = tickets_table(session, request.args)
+        return render_template(
+            "tickets.html", table=table, choices=filter_choices(session), has_packets=_has_packets()
+        )
+
+    @app.get(f"/tickets.{formats}")
+    def tickets_export(fmt: str):  # noqa: ANN202
+        table = tickets_table(db_session(), request.args, all_rows=fmt == "csv")
+        return table_export(table, fmt, "charge-lines")
+
+    @app.get("/cases")
+    def cases():  # noqa: ANN202
+        session = db_session()
+        table = cases_table(session, request.args)
+        return render_template(
+            "cases.html", table=table, choices=filter_choices(session), has_packets=_has_packets()
+        )
+
+    @app.get(f"/cases.{formats}")
+    def cases_export(fmt: str):  # noqa: ANN202
+        table = cases_table(db_session(), request.args, all_rows=fmt == "csv")
+        return table_export(table, fmt, "cases")
+
+    @app.get("/cases/<ticket>")
+    def case(ticket: str):  # noqa: ANN202
+        detail = case_detail(db_session(), ticket[:20])
+        if detail is None:
+            abort(404, description=f"No case with ticket {ticket[:20]} is imported.")
+        return render_template("case.html", detail=detail)
+
+    @app.get("/compensation")
+    def compensation():  # noqa: ANN202
+        table = _compensation_table(request.args)
+        return render_template(
+            "compensation.html", table=table, has_packets=_has_packets(), anchors=FIGURE_ANCHORS
+        )
+
+    @app.get(f"/compensation.{formats}")
+    def compensation_export(fmt: str):  # noqa: ANN202
+        return table_export(_compensation_table(request.args), fmt, "compensation")
+
+    @app.get("/compensation/<period>")
+    def compensation_month(period: str):  # noqa: ANN202
+        view = packet_view(db_session(), period[:7])
+        if view is None:
+            abort(404, description=f"No packet for the pay period {period[:7]} is imported.")
+        return render_template("compensation_month.html", view=view, anchors=FIGURE_ANCHORS)
+
+    @app.get("/cpt_codes")
+    def cpt_codes():  # noqa: ANN202
+        session = db_session()
+        return render_template(
+            "cpt_codes.html",
+            table=cpt_table(session, request.args),
+            choices=filter_choices(session),
+            has_packets=_has_packets(),
+        )
+
+    @app.get(f"/cpt_codes.{formats}")
+    def cpt_codes_export(fmt: str):  # noqa: ANN202
+        return table_export(cpt_table(db_session(), request.args), fmt, "cpt-codes")
 
 
 # --------------------------------------------------------------------------- points rules

@@ -155,3 +155,95 @@ def pool_codes(months: list[MonthFigures]) -> list[str]:
             if pool.pool not in codes:
                 codes.append(pool.pool)
     return codes
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def section_anchor(section: str) -> str:
+    """The HTML id of a compensation-report section on the month page."""
+    return "sec-" + "".join(ch if ch.isalnum() else "-" for ch in section.lower()).strip("-")
+
+
+def compensation_rows(
+    session: Session, start: str | None = None, end: str | None = None
+) -> tuple[list[str], list[dict]]:
+    """One row per pay period for the compensation page and its exports: the pool codes
+    seen (for the per-pool clinical columns) and the rows, newest first."""
+    months = monthly_figures(session, start, end)
+    pools = pool_codes(months)
+    rows = []
+    for month in reversed(months):
+        row: dict = {
+            "period": month.period,
+            "pay_date": month.pay_date,
+            "points": month.points,
+            "charge_lines": month.charge_lines,
+            "failed_checks": month.failed_checks,
+            "gross_earnings": month.gross_earnings,
+        }
+        row.update(month.values)
+        for code in pools:
+            row[f"pool_{code}"] = month.clinical_by_pool.get(code)
+        row["ytd_total_compensation"] = month.ytd.get("total_compensation")
+        row["ytd_net_pay"] = month.ytd.get("net_pay")
+        rows.append(row)
+    return pools, rows
+
+
+@dataclass
+class SectionView:
+    """A compensation-report section as printed: its lines and its subtotal."""
+
+    name: str
+    anchor: str
+    lines: list[CompensationLine]
+    subtotal: CompensationLine | None
+
+
+@dataclass
+class PacketView:
+    """Everything one packet says, part by part, for the month page."""
+
+    packet: Packet
+    figures: MonthFigures
+    sections: list[SectionView]
+    earnings: list
+    deductions: list
+    pools: list
+    checks_packet: list
+    checks_months: list
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for c in self.checks_packet + self.checks_months if not c.ok)
+
+
+def packet_view(session: Session, period: str) -> PacketView | None:
+    """The stored packet of pay period ``period`` with all its parts, or None."""
+    repo = MonthlySummaryRepository(session)
+    found = repo.find_by_period(period)
+    if not found:
+        return None
+    packet = repo.load_full(found[-1].id)
+    sections: list[SectionView] = []
+    for line in packet.compensation_lines:
+        if not sections or sections[-1].name != line.section:
+            sections.append(SectionView(line.section, section_anchor(line.section), [], None))
+        if line.subtotal:
+            sections[-1].subtotal = line
+        else:
+            sections[-1].lines.append(line)
+    figures = month_figures(packet)
+    figures.charge_lines = len(packet.charges)
+    checks = packet.check_results
+    return PacketView(
+        packet=packet,
+        figures=figures,
+        sections=sections,
+        earnings=[line for line in packet.payroll_lines if line.side == "earnings"],
+        deductions=[line for line in packet.payroll_lines if line.side == "deductions"],
+        pools=list(packet.pool_reports),
+        checks_packet=[c for c in checks if c.scope == "packet"],
+        checks_months=[c for c in checks if c.scope != "packet"],
+    )

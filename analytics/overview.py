@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from data.repositories import MonthlySummaryRepository
+from analytics.compensation import MonthFigures, monthly_figures
+from data.repositories import ChargeFilters, ChargeTransactionRepository, MonthlySummaryRepository
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Overview:
     packet_count: int
     latest_period: str | None
     packets: list[PacketRow] = field(default_factory=list)
+    latest: MonthFigures | None = None
+    latest_cases: int = 0  # tickets with lines posted in the latest pay period
 
     @property
     def is_empty(self) -> bool:
@@ -56,8 +59,17 @@ def build_overview(session: Session) -> Overview:
         )
         for p in reversed(packets)
     ]
-    return Overview(
+    overview = Overview(
         packet_count=len(rows),
         latest_period=rows[0].period if rows else None,
         packets=rows,
     )
+    if overview.latest_period:
+        (overview.latest,) = monthly_figures(
+            session, overview.latest_period, overview.latest_period
+        )[-1:]
+        posted = ChargeTransactionRepository(session).search(
+            ChargeFilters(post_month=overview.latest_period), limit=0
+        )
+        overview.latest_cases = int(posted.sums["tickets"])
+    return overview

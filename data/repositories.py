@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from data.models import (
     AsmgRule,
@@ -27,6 +28,63 @@ from data.models import (
     PoolReport,
     UserCaseLog,
 )
+
+
+@dataclass
+class ChargeFilters:
+    """What a charge-line or case search narrows by; ``None`` means no limit.
+
+    ``text`` matches a ticket number prefix, a CPT code or a part of the patient's name.
+    Months are ``YYYY-MM``: ``post_month`` is the posting month (the packet's period),
+    ``service_month`` the month of the date of service."""
+
+    text: str | None = None
+    ticket: str | None = None
+    cpt: str | None = None
+    service_from: dt.date | None = None
+    service_to: dt.date | None = None
+    post_from: dt.date | None = None
+    post_to: dt.date | None = None
+    post_month: str | None = None
+    service_month: str | None = None
+    service_type: str | None = None
+    pay_code: str | None = None
+    pool: str | None = None
+    note: str | None = None
+    packet_id: int | None = None
+
+
+@dataclass
+class SearchResult:
+    """One page of rows, how many match in all, and sums over every match."""
+
+    rows: list[Any]
+    total: int
+    sums: dict[str, float]
+
+
+def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    year, mon = int(month[:4]), int(month[5:7])
+    first = dt.date(year, mon, 1)
+    following = dt.date(year + (mon == 12), mon % 12 + 1, 1)
+    return first, following - dt.timedelta(days=1)
+
+
+def _between(stmt: Select, column: Any, low: dt.date | None, high: dt.date | None) -> Select:
+    if low is not None:
+        stmt = stmt.where(column >= low)
+    if high is not None:
+        stmt = stmt.where(column <= high)
+    return stmt
+
+
+def _page(
+    stmt: Select, sort: Any, descending: bool, tiebreak: Any, offset: int, limit: int | None
+) -> Select:
+    stmt = stmt.order_by(sort.desc() if descending else sort.asc(), tiebreak)
+    if limit is not None:
+        stmt = stmt.offset(offset).limit(limit)
+    return stmt
 
 
 class _Repository:
@@ -200,6 +258,126 @@ class ChargeTransactionRepository(_Repository):
     def all_tickets(self) -> set[str]:
         return set(self.session.scalars(select(ChargeTransaction.ticket).distinct()))
 
+    #: Columns a charge search may sort by (the model's own attribute names).
+    SORTABLE = (
+        "ticket", "note", "patient_name", "original_charge_month", "site_code",
+        "service_type", "cpt_code", "pay_code", "start_time", "stop_time", "date_of_service",
+        "date_of_post", "ob_case_position", "split_percent", "anes_time_min",
+        "anes_base_units", "med_base_units", "other_units", "charge_amount", "sub_pool",
+        "points", "page",
+    )  # fmt: skip
+
+    def _filtered(self, stmt: Select, filters: ChargeFilters) -> Select:
+        c = ChargeTransaction
+        if filters.text:
+            text = filters.text.strip()
+            stmt = stmt.where(
+                or_(
+                    c.ticket.startswith(text), c.cpt_code == text, c.patient_name.ilike(f"%{text}%")
+                )
+            )
+        for column, value in (
+            (c.ticket, filters.ticket),
+            (c.cpt_code, filters.cpt),
+            (c.service_type, filters.service_type),
+            (c.pay_code, filters.pay_code),
+            (c.sub_pool, filters.pool),
+            (c.note, filters.note),
+            (c.packet_id, filters.packet_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        stmt = _between(stmt, c.date_of_service, filters.service_from, filters.service_to)
+        stmt = _between(stmt, c.date_of_post, filters.post_from, filters.post_to)
+        if filters.post_month:
+            stmt = _between(stmt, c.date_of_post, *_month_bounds(filters.post_month))
+        if filters.service_month:
+            stmt = _between(stmt, c.date_of_service, *_month_bounds(filters.service_month))
+        return stmt
+
+    def search(
+        self,
+        filters: ChargeFilters,
+        sort: str = "date_of_post",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = 50,
+    ) -> SearchResult:
+        """Charge lines matching ``filters``, one page of them, and sums over all matches."""
+        c = ChargeTransaction
+        sort_column: InstrumentedAttribute = getattr(
+            c, sort if sort in self.SORTABLE else "date_of_post"
+        )
+        rows = list(
+            self.session.scalars(
+                _page(
+                    self._filtered(select(c), filters), sort_column, descending, c.id, offset, limit
+                )
+            )
+        )
+        totals = self._filtered(
+            select(
+                func.count(c.id),
+                func.count(func.distinct(c.ticket)),
+                func.coalesce(func.sum(c.anes_time_min), 0.0),
+                func.coalesce(func.sum(c.anes_base_units), 0.0),
+                func.coalesce(func.sum(c.med_base_units), 0.0),
+                func.coalesce(func.sum(c.other_units), 0.0),
+                func.coalesce(func.sum(c.charge_amount), 0.0),
+                func.coalesce(func.sum(c.points), 0.0),
+            ),
+            filters,
+        )
+        row = self.session.execute(totals).one()
+        keys = (
+            "lines",
+            "tickets",
+            "anes_time_min",
+            "anes_base_units",
+            "med_base_units",
+            "other_units",
+            "charge_amount",
+            "points",
+        )
+        sums = dict(zip(keys, (float(v) for v in row), strict=True))
+        return SearchResult(rows, int(sums["lines"]), sums)
+
+    def distinct_values(self, column: str) -> list[str]:
+        """The values a filter can take (service types, pay codes, pools, notes)."""
+        attribute = getattr(ChargeTransaction, column)
+        stmt = select(attribute).where(attribute.is_not(None)).distinct().order_by(attribute)
+        return [value for value in self.session.scalars(stmt) if value != ""]
+
+    def per_cpt(self, filters: ChargeFilters) -> list[dict[str, Any]]:
+        """Per CPT code: lines, cases (tickets), minutes, units, charges, points."""
+        c = ChargeTransaction
+        stmt = self._filtered(
+            select(
+                c.cpt_code,
+                func.count(c.id),
+                func.count(func.distinct(c.ticket)),
+                func.coalesce(func.sum(c.anes_time_min), 0.0),
+                func.coalesce(func.sum(c.anes_base_units), 0.0),
+                func.coalesce(func.sum(c.med_base_units), 0.0),
+                func.coalesce(func.sum(c.other_units), 0.0),
+                func.coalesce(func.sum(c.charge_amount), 0.0),
+                func.coalesce(func.sum(c.points), 0.0),
+            ),
+            filters,
+        ).group_by(c.cpt_code)
+        keys = (
+            "cpt_code",
+            "lines",
+            "cases",
+            "anes_time_min",
+            "anes_base_units",
+            "med_base_units",
+            "other_units",
+            "charge_amount",
+            "points",
+        )
+        return [dict(zip(keys, row, strict=True)) for row in self.session.execute(stmt)]
+
     def count_without_points(self) -> int:
         stmt = select(func.count(ChargeTransaction.id)).where(ChargeTransaction.points.is_(None))
         return self.session.scalar(stmt) or 0
@@ -228,6 +406,91 @@ class MasterCaseRepository(_Repository):
         if end:
             stmt = stmt.where(MasterCase.date_of_service <= end)
         return list(self.session.scalars(stmt))
+
+    SORTABLE = (
+        "ticket", "patient_name", "date_of_service", "first_start_time", "primary_cpt",
+        "cpt_codes", "pay_code", "sub_pool", "line_count", "anes_time_min", "anes_base_units",
+        "med_base_units", "other_units", "charge_amount", "points", "first_post_date",
+        "last_post_date",
+    )  # fmt: skip
+
+    def _filtered(self, stmt: Select, filters: ChargeFilters) -> Select:
+        m = MasterCase
+        if filters.text:
+            text = filters.text.strip()
+            stmt = stmt.where(
+                or_(
+                    m.ticket.startswith(text),
+                    m.cpt_codes.contains(text),
+                    m.patient_name.ilike(f"%{text}%"),
+                )
+            )
+        for column, value in (
+            (m.ticket, filters.ticket),
+            (m.pay_code, filters.pay_code),
+            (m.sub_pool, filters.pool),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if filters.cpt:
+            stmt = stmt.where(or_(m.primary_cpt == filters.cpt, m.cpt_codes.contains(filters.cpt)))
+        stmt = _between(stmt, m.date_of_service, filters.service_from, filters.service_to)
+        stmt = _between(stmt, m.first_post_date, filters.post_from, filters.post_to)
+        if filters.service_month:
+            stmt = _between(stmt, m.date_of_service, *_month_bounds(filters.service_month))
+        if filters.post_month:
+            stmt = _between(stmt, m.first_post_date, *_month_bounds(filters.post_month))
+        return stmt
+
+    def search(
+        self,
+        filters: ChargeFilters,
+        sort: str = "date_of_service",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = 50,
+    ) -> SearchResult:
+        """Cases matching ``filters`` (by date of service, or by first posting), one page of
+        them, and sums over all matches."""
+        m = MasterCase
+        sort_column = getattr(m, sort if sort in self.SORTABLE else "date_of_service")
+        rows = list(
+            self.session.scalars(
+                _page(
+                    self._filtered(select(m), filters),
+                    sort_column,
+                    descending,
+                    m.ticket,
+                    offset,
+                    limit,
+                )
+            )
+        )
+        totals = self._filtered(
+            select(
+                func.count(m.id),
+                func.coalesce(func.sum(m.line_count), 0),
+                func.coalesce(func.sum(m.anes_time_min), 0.0),
+                func.coalesce(func.sum(m.anes_base_units), 0.0),
+                func.coalesce(func.sum(m.med_base_units), 0.0),
+                func.coalesce(func.sum(m.other_units), 0.0),
+                func.coalesce(func.sum(m.charge_amount), 0.0),
+                func.coalesce(func.sum(m.points), 0.0),
+            ),
+            filters,
+        )
+        keys = (
+            "cases",
+            "lines",
+            "anes_time_min",
+            "anes_base_units",
+            "med_base_units",
+            "other_units",
+            "charge_amount",
+            "points",
+        )
+        sums = dict(zip(keys, (float(v) for v in self.session.execute(totals).one()), strict=True))
+        return SearchResult(rows, int(sums["cases"]), sums)
 
     def get_statistics(self, filters: dict[str, Any] | None = None) -> dict[str, float]:
         """Count and totals of the cases matching ``filters`` (``start``, ``end``, ``cpt``,

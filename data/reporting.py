@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from data.models import (
@@ -150,22 +150,24 @@ class ChargeReportingRepository:
         return _rows(self.session, stmt)
 
     def posting_events(self) -> list[dict[str, Any]]:
-        """One row per ticket and date of post of its positive charges (how long after the
-        service each posting came), with the posting month."""
+        """One row per ticket and date of post: the earliest date of service of its lines,
+        and how many of them are charges (positive) and credits (negative), by ticket and
+        date."""
+        amount = ChargeTransaction.charge_amount
         stmt = (
             select(
                 ChargeTransaction.ticket,
-                func.min(ChargeTransaction.date_of_service).label("date_of_service"),
                 ChargeTransaction.date_of_post,
-                func.count(ChargeTransaction.id).label("lines"),
+                func.min(ChargeTransaction.date_of_service).label("date_of_service"),
+                func.sum(case((amount > 0, 1), else_=0)).label("charge_lines"),
+                func.sum(case((amount < 0, 1), else_=0)).label("credit_lines"),
             )
             .where(
-                ChargeTransaction.charge_amount > 0,
                 ChargeTransaction.date_of_post.is_not(None),
                 ChargeTransaction.date_of_service.is_not(None),
             )
             .group_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
-            .order_by(ChargeTransaction.date_of_post, ChargeTransaction.ticket)
+            .order_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
         )
         return _rows(self.session, stmt)
 

@@ -148,3 +148,30 @@ def test_three_default_years_with_every_edge_case(tmp_path):
     assert {0.5, 0.6} <= multipliers
     assert sum(m.period.endswith("-01") for m in months) == 3
     assert all(c["ok"] for p in packets for c in p["checks"])
+
+
+EXTREME_LAYOUTS = [
+    # (font, size, landscape F3, column shift, column scale, F3 rows/page, expense rows, offset)
+    ("Courier", 8.0, True, 6.0, 1.03, 8, 5, (3.0, -1.5)),
+    ("Courier", 6.0, False, -4.0, 0.97, 9, 6, (0.2, 0.0)),
+    ("Times-Roman", 8.0, False, 6.0, 1.03, 60, 40, (2.5, 1.0)),
+    ("Helvetica", 8.0, False, -4.0, 0.97, 12, 8, (1.5, -0.8)),
+    ("Times-Roman", 6.0, True, -4.0, 1.03, 10, 6, (4.0, -2.0)),
+]
+
+
+@pytest.mark.parametrize("index", range(len(EXTREME_LAYOUTS)))
+def test_extreme_layouts(tmp_path, index):
+    """The corners of the layout space: cramped portrait pages where the Note letter touches
+    the ticket number, page breaks every few lines, a `Period:` drawn twice far apart."""
+    font, size, landscape, shift, scale, rows, expense_rows, offset = EXTREME_LAYOUTS[index]
+    layout = LayoutOptions(
+        font=font, font_size=size, f3_landscape=landscape, column_shift=shift,
+        column_scale=scale, f3_rows_per_page=rows, expense_rows_per_page=expense_rows,
+        period_offset=offset,
+    )  # fmt: skip
+    months = generate_history(tmp_path, months=3, start="2023-11", seed=100 + index, layout=layout)
+    for month in months:
+        packet = extract_packet(month.pdf_path)
+        assert field_diffs(packet, month.truth) == [], f"{layout} {month.period}"
+        assert all(c["ok"] for c in packet["checks"])

@@ -356,8 +356,10 @@ def _build_words(chars: list) -> tuple[list[Word], list[Word]]:
                 adjacent = -0.2 * height < gap < 0.15 * height
                 if not adjacent:
                     pass
-                elif c[5] != prev[5] and object_sizes[c[5]] > 1 and object_sizes[prev[5]] > 1:
-                    adjacent = False  # two text objects touching: two cells, not one word
+                elif c[5] != prev[5] and (object_sizes[c[5]] > 1 or object_sizes[prev[5]] > 1):
+                    # two text objects touching: two cells (a writer drawing one glyph per
+                    # object is the exception: its one-character objects do join)
+                    adjacent = False
                 elif prev[0].isdigit() and c[0].isalpha() and _ends_with_cents(current):
                     adjacent = False  # "131,006.12Total": an amount touching the next label
             else:

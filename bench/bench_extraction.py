@@ -15,6 +15,7 @@ script also compares each extraction with its truth and fails loudly if one diff
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import statistics
@@ -95,8 +96,10 @@ def _section(result: dict, command: str) -> str:
     lines = [
         SECTION_TITLE,
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, Python "
-        f"{platform.python_version()}, pypdfium2 {pdfium.PYPDFIUM_INFO}, with `{command}`.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} with "
+        f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end: other "
+        f"jobs share the machine), Python {platform.python_version()}, pypdfium2 "
+        f"{pdfium.PYPDFIUM_INFO}, with `{command}`.",
         "",
         "| what | pages/s |",
         "| --- | --- |",

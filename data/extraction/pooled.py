@@ -20,7 +20,7 @@ from data.extraction.tokens import (
 
 SECTION_RE = re.compile(r"^section(\d)(?!\d)")
 POOL_RE = re.compile(r"^Pool:\s*(?P<code>\S+)\s*-\s*(?P<name>.+)$")
-MULTIPLIER_RE = re.compile(r"\)\s*[*x\u00d7]\s*(\d*\.\d+|\d+)")
+MULTIPLIER_RE = re.compile(r"\)\s*[*x\u00d7]\s*(\d*\.\d+|\d+)\s*(%?)")
 SECTION1_FIELDS = ("anes_time_min", "anes_base_units", "med_base_units")
 SECTION1_PARTS = ("actual", "adjustment", "total", "points")
 MARKER_RE = re.compile(r"^\*?\([A-Z]\)=?$")
@@ -137,7 +137,10 @@ def _labelled(lines: list[Line], label: str) -> Line | None:
 
 def _section1(lines: list[Line], pool: dict) -> None:
     text = " ".join(line.text for line in lines)
-    multipliers = [float(m) for m in MULTIPLIER_RE.findall(text)]
+    multipliers = [
+        round(float(number) / 100, 6) if percent else float(number)
+        for number, percent in MULTIPLIER_RE.findall(text)
+    ]
     if len(multipliers) >= 3:
         pool["multipliers"] = dict(
             zip(("time", "anes_base", "med_base"), multipliers[:3], strict=True)
@@ -152,7 +155,20 @@ def _section1(lines: list[Line], pool: dict) -> None:
                 section1[field] = dict(zip(SECTION1_PARTS, group, strict=True))
             pool["section1"] = section1
             pool["points"] = numbers[12]
+            if pool["multipliers"] is None:
+                pool["multipliers"] = _implied_multipliers(section1)
             return
+
+
+def _implied_multipliers(section1: dict) -> dict | None:
+    """Multipliers not printed in the header: points / total of each column, if all billed."""
+    ratios = []
+    for field in SECTION1_FIELDS:
+        column = section1[field]
+        if not column.get("total"):
+            return None
+        ratios.append(round(column["points"] / column["total"], 2))
+    return dict(zip(("time", "anes_base", "med_base"), ratios, strict=True))
 
 
 def _section2(lines: list[Line], pool: dict) -> None:

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 import pytest
 
+from analytics.comparisons import PeriodComparison
 from analytics.metrics import WorkloadMetrics
 from analytics.pipeline import pay_pipeline, verify_adjusted_points
 from analytics.rules import adopt_rules_from_packets
@@ -156,3 +157,49 @@ def test_charge_lag_matches_the_simulated_posting_dates(imported, practice):
         assert by_month[month].median_days == pytest.approx(
             (values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2
         )
+
+
+def _truth_line(truth: dict, label: str) -> dict:
+    return next(line for line in truth["compensation"]["lines"] if line["label"] == label)
+
+
+def test_year_totals_equal_each_decembers_year_to_date(imported, history_36):
+    comparison = PeriodComparison(imported)
+    december = {m.period[:4]: m.truth for m in history_36 if m.period.endswith("-12")}
+    for metric, label in (
+        ("total_compensation", "Total Compensation"),
+        ("net_pay", "Net Compensation/Net Pay"),
+    ):
+        rows = {r.period: r for r in comparison.year_over_year(metric).rows}
+        for year, truth in december.items():
+            assert rows[year].value == pytest.approx(_truth_line(truth, label)["year_to_date"])
+            assert rows[year].months == 12
+    gross = {r.period: r.value for r in comparison.year_over_year("gross_pay").rows}
+    for year, truth in december.items():
+        assert gross[year] == pytest.approx(truth["payroll"]["gross_earnings"]["ytd"])
+    # Same period to date: January–September 2025 against January–September 2024.
+    september = {m.period: m.truth for m in history_36 if m.period.endswith("-09")}
+    row = comparison.same_period_to_date("total_compensation", 2025, through_month=9)
+    assert row.value == pytest.approx(
+        _truth_line(september["2025-09"], "Total Compensation")["year_to_date"]
+    )
+    assert row.previous == pytest.approx(
+        _truth_line(september["2024-09"], "Total Compensation")["year_to_date"]
+    )
+
+
+def test_month_over_month_pay_and_charges_are_the_packets_figures(imported, history_36):
+    comparison = PeriodComparison(imported)
+    clinical = comparison.month_over_month("clinical_pay:UTCS", num_months=36)
+    charges = comparison.month_over_month("charges", num_months=36)
+    truth = {m.period: m.truth for m in history_36}
+    assert [r.period for r in clinical.rows] == list(truth)
+    for row in clinical.rows:
+        pool = next(p for p in truth[row.period]["pools"] if p["pool"] == "UTCS")
+        assert row.value == pytest.approx(pool["current_allocation"])
+    for row in charges.rows:
+        expected = sum(line["charge_amount"] for line in truth[row.period]["charges"])
+        assert (row.value or 0.0) == pytest.approx(expected, abs=0.01)
+    cases = comparison.year_over_year("case_count", years=[2023, 2024])
+    per_month = WorkloadMetrics(imported).cases_per_period("2024-01-01", "2024-12-31")
+    assert cases.rows[-1].value == sum(m.cases for m in per_month)

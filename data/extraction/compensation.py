@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from data.extraction.columns import measure_columns, split_amounts
-from data.extraction.pages import Line, Page, squash
+from data.extraction.pages import Line, Page, Word, squash
 from data.extraction.tokens import parse_date
 
 FOOTER_RE = re.compile(r"\bpage\s*\d+|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d{2}", re.IGNORECASE)
@@ -86,9 +86,7 @@ def parse_compensation(pages: list[Page]) -> tuple[dict, dict]:
             has_amount = any(c is not None for c in cells)
             if not has_amount:
                 if label is None or (i > last_amount_row and FOOTER_RE.search(label)):
-                    continue
-                if i > last_amount_row and i == len(rows) - 1 and FOOTER_RE.search(label):
-                    continue
+                    continue  # a page footer (`Page 1 of 2`, a print date) after the last line
                 section, closed = label, False
                 continue
             if label is None:
@@ -112,7 +110,7 @@ def _line(section: str | None, label: str | None, cells: list, subtotal: bool) -
     }
 
 
-def _column_titles(line: Line) -> list:
+def _column_titles(line: Line) -> list[Word]:
     """The `Period to Date` and `Year to Date` titles as two pseudo-words (for their x)."""
     words = line.words
     titles = []
@@ -120,5 +118,5 @@ def _column_titles(line: Line) -> list:
         joined = squash(" ".join(w.text for w in words[i : i + 3]))
         if joined in ("periodtodate", "yeartodate"):
             first, last = words[i], words[i + 2]
-            titles.append(type(first)(joined, first.x0, last.x1, first.y0, first.y1, first.order))
+            titles.append(Word(joined, first.x0, last.x1, first.y0, first.y1, first.order))
     return titles

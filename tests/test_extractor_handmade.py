@@ -37,7 +37,7 @@ def _money(value: float | None, parens: bool = False) -> str:
     if value is None:
         return ""
     if value < 0 and parens:
-        return f"({-value:,.2f})"
+        return f"( {-value:,.2f})"  # with a space after the parenthesis, as some writers do
     return f"{value:,.2f}"
 
 

@@ -22,6 +22,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 
 from data.extraction.errors import ExtractionError
+from data.extraction.tokens import parse_amount
 
 IMAGE_SIGNATURES = {
     b"\x89PNG": "a PNG image",
@@ -416,8 +417,42 @@ def _group_lines(words: list[Word]) -> list[Line]:
                 continue
         lines.append(Line([word], word.yc, word.height))
     for line in lines:
-        line.words = _order_words(line.words)
+        line.words = _join_signs(_order_words(line.words))
     return lines
+
+
+def _join_signs(words: list[Word]) -> list[Word]:
+    """`( 11.13)` and `$ 1,234.00` printed with a space: one amount, not two words."""
+    if not any(w.text in ("(", "$", "($") for w in words):
+        return words
+    out: list[Word] = []
+    skip = False
+    for i, word in enumerate(words):
+        if skip:
+            skip = False
+            continue
+        following = words[i + 1] if i + 1 < len(words) else None
+        if (
+            word.text in ("(", "$", "($")
+            and following is not None
+            and 0 <= following.x0 - word.x1 < word.height
+            and parse_amount(word.text + following.text) is not None
+        ):
+            out.append(
+                Word(
+                    word.text + following.text,
+                    word.x0,
+                    following.x1,
+                    word.y0,
+                    word.y1,
+                    word.order,
+                    word.phrase,
+                )  # fmt: skip
+            )
+            skip = True
+            continue
+        out.append(word)
+    return out
 
 
 def _order_words(words: list[Word]) -> list[Word]:

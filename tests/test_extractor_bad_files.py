@@ -112,6 +112,13 @@ def test_cli_exits_2_with_one_clear_line(case, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_a_title_without_its_tables_is_not_a_packet(tmp_path):
+    path = _small_pdf(tmp_path / "memo.pdf", "Memo: the Physician Compensation Report is late")
+    with pytest.raises(ExtractionError) as caught:
+        extract_packet(path)
+    assert caught.value.kind == "not_a_packet"
+
+
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ExtractionError) as caught:
         extract_packet(tmp_path / "nowhere.pdf")

@@ -107,6 +107,21 @@ def read_packet(data: bytes, name: str, pages: list[Page]) -> dict:
     )
     pools = read("pools", parse_pools, [])
     expenses = read("expenses", parse_expenses, None)
+    read_anything = (
+        payroll
+        or (compensation or {}).get("lines")
+        or charges
+        or charge_totals
+        or pools
+        or (expenses or {}).get("lines")
+        or (expenses or {}).get("total") is not None
+    )
+    if not read_anything and not failures:
+        raise ExtractionError(
+            "not_a_packet",
+            f"{name} names a packet report but holds none of its tables; check that it is the "
+            "billing company's monthly packet.",
+        )
 
     stub_name, stub_number = read("payroll", _name_from_stub, (None, None))
     pay_date = stub_info.get("pay_date") or comp_info.get("pay_date")

@@ -399,8 +399,11 @@ def _drop_redrawn(words: list[Word]) -> list[Word]:
             for key in ((word.text, band - 1), (word.text, band), (word.text, band + 1))
             for t in seen.get(key, ())
         ]
-        if any(abs(t.x0 - word.x0) < 0.6 * h and abs(t.yc - yc) < 0.5 * h for t in twins):
-            continue
+        if any(
+            abs(t.x0 - word.x0) < 0.6 * h and abs(t.yc - yc) < 0.5 * h and t.phrase != word.phrase
+            for t in twins
+        ):
+            continue  # (a name such as `Thi Thi` repeats a word within one phrase: kept)
         seen.setdefault((word.text, band), []).append(word)
         kept.append(word)
     return kept

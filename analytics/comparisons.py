@@ -244,11 +244,11 @@ class PeriodComparison:
             rows = ChargeReportingRepository(self.session).totals(
                 ["month", "pool"] if pool else ["month"], by=by or "post"
             )
-            return {
-                row["month"]: round(float(row["charge_amount"]), 2)
-                for row in rows
-                if not pool or row["pool"] == pool
-            }
+            charged: dict[str, float | None] = {f.period: 0.0 for f in self.figures()}
+            for row in rows:
+                if not pool or row["pool"] == pool:
+                    charged[row["month"]] = round(float(row["charge_amount"]), 2)
+            return dict(sorted(charged.items()))
         rows = CaseReportingRepository(self.session).totals(
             ["month", "pool"] if pool else ["month"],
             by=by or "service",

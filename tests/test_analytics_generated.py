@@ -9,9 +9,11 @@ from collections import defaultdict
 
 import pytest
 
+from analytics.alerts import failed_checks, ticket_gap_alerts, unusual_drops
 from analytics.comparisons import PeriodComparison
 from analytics.metrics import WorkloadMetrics
 from analytics.pipeline import pay_pipeline, verify_adjusted_points
+from analytics.reports import monthly_summary, points_report
 from analytics.rules import adopt_rules_from_packets
 from data.db import make_engine, make_session_factory, session_scope
 from data.synthetic.practice import simulate
@@ -203,3 +205,58 @@ def test_month_over_month_pay_and_charges_are_the_packets_figures(imported, hist
     cases = comparison.year_over_year("case_count", years=[2023, 2024])
     per_month = WorkloadMetrics(imported).cases_per_period("2024-01-01", "2024-12-31")
     assert cases.rows[-1].value == sum(m.cases for m in per_month)
+
+
+def test_points_report_line_points_are_each_months_printed_m(imported, history_36):
+    report = points_report(imported, FIRST, LAST, by="post")
+    rows = {(row.month, row.pool): row for row in report.rows}
+    compared = 0
+    for month in history_36:
+        tickets: dict[str, set[str]] = defaultdict(set)
+        for line in month.truth["charges"]:
+            tickets[line["sub_pool"]].add(line["ticket"])
+            tickets["ALL"].add(line["ticket"])
+        for page in month.truth["pools"]:
+            row = rows.get((month.period, page["pool"]))
+            if row is None:  # a pool page without lines posted: its M is zero
+                assert page["points"] == 0.0
+                continue
+            assert row.points == pytest.approx(page["points"], abs=0.011)
+            assert row.printed_points == page["points"]
+            assert row.tickets == len(tickets[page["pool"]])
+            compared += 1
+    assert compared >= 120
+
+
+def test_monthly_summary_is_the_packets_figures(imported, history_36):
+    truth = history_36[-1].truth
+    summary = monthly_summary(imported, truth["period"])
+    assert (
+        summary.pay["net_pay"] == _truth_line(truth, "Net Compensation/Net Pay")["period_to_date"]
+    )
+    assert summary.gross_earnings == truth["payroll"]["gross_earnings"]["current"]
+    assert summary.posted["lines"] == len(truth["charges"])
+    assert summary.posted["charge_amount"] == pytest.approx(
+        sum(line["charge_amount"] for line in truth["charges"]), abs=0.01
+    )
+    pipeline = pay_pipeline(imported)
+    assert summary.earned_not_yet_paid["estimated_value"] == pipeline.estimated_value
+    assert summary.failed_checks == []
+
+
+def test_alerts_on_generated_history(imported, practice):
+    assert failed_checks(imported) == []
+    # The generator posts nothing in 2024-09: points and pay fall far below their history.
+    drops = {a.drilldown["metric"] for a in unusual_drops(imported, period="2024-09")}
+    assert {"points", "total_compensation", "charges"} <= drops
+    assert unusual_drops(imported, period="2024-08") == []
+    # Every gap alert is a case not billed yet; every case never billed long ago alerts.
+    gaps = {a.title.split()[1] for a in ticket_gap_alerts(imported)}
+    unbilled = {c.ticket for c in practice.cases if c.post_date is None or c.post_date.year > 2025}
+    assert gaps <= unbilled
+    long_ago = {
+        c.ticket
+        for c in practice.cases
+        if c.post_date is None and dt.date(2023, 1, 1) <= c.day <= dt.date(2025, 9, 30)
+    }
+    assert long_ago <= gaps and len(long_ago) >= 20

@@ -14,6 +14,15 @@ from data.extraction.columns import measure_columns, split_amounts
 from data.extraction.pages import Line, Page, Word, squash
 from data.extraction.tokens import parse_date
 
+# Totals printed on their own (each its own section). Recognised by structure anyway (a labelled
+# line after a subtotal); the names also cover a report that omits a one-line section's subtotal.
+STANDALONE_TOTALS = {
+    "totalcompensation",
+    "medicareincome",
+    "w-2income",
+    "aftertaxcompensation",
+    "netcompensation/netpay",
+}
 FOOTER_RE = re.compile(r"\bpage\s*\d+|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d{2}", re.IGNORECASE)
 NAME_RE = re.compile(r"^(?P<name>.+?)\s+-\s+(?P<number>\d+)$")
 
@@ -93,8 +102,9 @@ def parse_compensation(pages: list[Page]) -> tuple[dict, dict]:
                 out.append(_line(section, None, cells, True))
                 closed = True
                 continue
-            if closed or section is None:
+            if closed or section is None or squash(label) in STANDALONE_TOTALS:
                 out.append(_line(label, label, cells, False))
+                closed = True
                 continue
             out.append(_line(section, label, cells, False))
     return {"lines": out}, info

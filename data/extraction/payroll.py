@@ -31,15 +31,16 @@ def _header(page: Page) -> tuple[int, float] | None:
 
 
 def _period_and_pay_date(lines: list[Line], info: dict) -> None:
+    """`Period: March 2026` and `Pay Date: 04/10/2026` (colons optional, any case)."""
     for line in lines:
         words = [w.text for w in line.words]
-        lowered = [w.lower() for w in words]
+        lowered = [w.lower().rstrip(":") for w in words]
         for i, word in enumerate(lowered):
-            if word == "period:" and i + 2 < len(words):
+            if word == "period" and i + 2 < len(words):
                 month = parse_month_year(words[i + 1].rstrip(","), words[i + 2])
                 if month:
                     info.setdefault("period", month)
-            if word == "date:" and i > 0 and lowered[i - 1] == "pay" and i + 1 < len(words):
+            if word == "date" and i > 0 and lowered[i - 1] == "pay" and i + 1 < len(words):
                 paid = parse_date(words[i + 1])
                 if paid:
                     info.setdefault("pay_date", paid)

@@ -162,12 +162,12 @@ _GET_TEXT_OBJECT = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_i
 )
 
 
-def _page_chars(textpage: pdfium.PdfTextPage) -> tuple[str, list[tuple]]:
-    """Every character with its loose box and text object, in drawing order."""
+def _page_chars(textpage: pdfium.PdfTextPage) -> list[tuple | None]:
+    """Every character with its loose box and text object, in drawing order (None: a space)."""
     raw = textpage.raw
     count = pdfium_raw.FPDFText_CountChars(raw)
     if count <= 0:
-        return "", []
+        return []
     text = textpage.get_text_range(0, count)
     if len(text) != count:  # characters outside the BMP: fetch them one by one
         text = "".join(chr(pdfium_raw.FPDFText_GetUnicode(raw, i)) for i in range(count))
@@ -184,7 +184,7 @@ def _page_chars(textpage: pdfium.PdfTextPage) -> tuple[str, list[tuple]]:
             continue
         get_box(raw, i, rect)
         append((ch, rect.left, rect.right, rect.bottom, rect.top, get_object(raw_address, i) or 0))
-    return text, chars
+    return chars
 
 
 def _reading_direction(chars: list) -> int:
@@ -493,7 +493,7 @@ def load_pages(path: str | Path, password: str | None = None) -> tuple[bytes, li
             try:
                 width, height = page.get_size()
                 textpage = page.get_textpage()
-                _, chars = _page_chars(textpage)
+                chars = _page_chars(textpage)
                 direction = _reading_direction(chars)
                 if direction:
                     chars = _turn(chars, direction)

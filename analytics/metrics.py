@@ -97,14 +97,19 @@ def _percentile(values: list[float], q: float) -> float | None:
 # --------------------------------------------------------------------------- results
 
 
-@dataclass
-class WorkloadTotals:
-    """Cases and their minutes, units, points and charges in one bucket (or overall)."""
+@dataclass(kw_only=True)
+class UnitSums:
+    """Minutes, units, points and charges summed over F3 lines or cases."""
 
-    period: str
-    start: str | None
-    end: str | None
-    cases: int = 0
+    SUMMED = (
+        "anes_time_min",
+        "anes_base_units",
+        "med_base_units",
+        "other_units",
+        "points",
+        "charge_amount",
+    )
+
     anes_time_min: float = 0.0
     anes_base_units: float = 0.0
     med_base_units: float = 0.0
@@ -117,20 +122,26 @@ class WorkloadTotals:
         """Billed units: anesthesia base + medical base + other (modifier) units."""
         return round(self.anes_base_units + self.med_base_units + self.other_units, 4)
 
-    def add(self, row: dict[str, Any]) -> None:
-        self.cases += int(row["cases"])
-        for key in (
-            "anes_time_min",
-            "anes_base_units",
-            "med_base_units",
-            "other_units",
-            "points",
-            "charge_amount",
-        ):
-            setattr(self, key, round(getattr(self, key) + float(row[key]), 4))
+    def add_sums(self, row: dict[str, Any]) -> None:
+        for key in self.SUMMED:
+            setattr(self, key, round(getattr(self, key) + float(row[key] or 0.0), 4))
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "units": self.units}
+
+
+@dataclass
+class WorkloadTotals(UnitSums):
+    """Cases and their minutes, units, points and charges in one bucket (or overall)."""
+
+    period: str
+    start: str | None
+    end: str | None
+    cases: int = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.cases += int(row["cases"])
+        self.add_sums(row)
 
 
 @dataclass

@@ -15,39 +15,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from analytics.compensation import MonthFigures, monthly_figures
-from analytics.metrics import DateLike, WorkloadMetrics, date_range
+from analytics.metrics import DateLike, UnitSums, WorkloadMetrics, date_range
 from analytics.pipeline import pay_pipeline
 from data.reporting import ChargeReportingRepository, CheckReportingRepository
 
-_SUMS = (
-    "anes_time_min",
-    "anes_base_units",
-    "med_base_units",
-    "other_units",
-    "charge_amount",
-    "points",
-)
-
 
 @dataclass
-class PointsRow:
+class PointsRow(UnitSums):
     """One pool's (or ``ALL``'s) F3 totals for one month."""
 
     month: str
     pool: str
-    tickets: int = 0
+    tickets: int = 0  # distinct tickets with a line in the month
     lines: int = 0
-    anes_time_min: float = 0.0
-    anes_base_units: float = 0.0
-    med_base_units: float = 0.0
-    other_units: float = 0.0
-    charge_amount: float = 0.0
-    points: float = 0.0
     printed_points: float | None = None  # F2 Section 1 M (posting-month report only)
-
-    @property
-    def units(self) -> float:
-        return round(self.anes_base_units + self.med_base_units + self.other_units, 4)
 
     @property
     def points_difference(self) -> float | None:
@@ -59,11 +40,10 @@ class PointsRow:
 
     def add(self, row: dict[str, Any]) -> None:
         self.lines += int(row["lines"])
-        for key in _SUMS:
-            setattr(self, key, round(getattr(self, key) + float(row[key] or 0.0), 4))
+        self.add_sums(row)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "units": self.units, "points_difference": self.points_difference}
+        return {**super().to_dict(), "points_difference": self.points_difference}
 
 
 @dataclass

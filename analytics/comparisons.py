@@ -189,6 +189,9 @@ class ComparisonRow:
     percent_change: float | None
     months: int = 1  # months with a value in the period (quarters, years, ranges)
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 def _row(period: str, value, previous_period, previous, months: int = 1) -> ComparisonRow:
     change = None if value is None or previous is None else round(value - previous, 4)

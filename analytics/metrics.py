@@ -192,6 +192,22 @@ class MixShare:
 
 
 @dataclass
+class CaseMix:
+    """The case mix along each dimension, largest slice first."""
+
+    cpt: list[MixShare] = field(default_factory=list)
+    payer: list[MixShare] = field(default_factory=list)
+    pool: list[MixShare] = field(default_factory=list)
+    service_type: list[MixShare] = field(default_factory=list)
+
+    def __getitem__(self, dimension: str) -> list[MixShare]:
+        return getattr(self, dimension)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class LagStats:
     """Days from date of service to first date of post, over a set of cases."""
 
@@ -390,18 +406,18 @@ class WorkloadMetrics:
         date_range_or_start: DateLike | tuple[DateLike, DateLike] = None,
         end: DateLike = None,
         by: str = "service",
-    ) -> dict[str, list[MixShare]]:
+    ) -> CaseMix:
         """Cases, points and charges by primary CPT, payer and pool (counted cases), and by
         service type (cases having a line of that type; lines net of credits), largest first."""
         first, last = date_range(date_range_or_start, end)
-        mix: dict[str, list[MixShare]] = {}
+        mix = CaseMix()
         for dimension in ("cpt", "payer", "pool"):
             rows = self.cases.totals(
                 [dimension], by=by, start=first, end=last, min_points=COUNTED_CASE_MIN_POINTS
             )
-            mix[dimension] = _shares(rows, dimension, "cases")
+            setattr(mix, dimension, _shares(rows, dimension, "cases"))
         rows = self.charges.totals(["service_type"], by=by, start=first, end=last)
-        mix["service_type"] = _shares(rows, "service_type", "tickets")
+        mix.service_type = _shares(rows, "service_type", "tickets")
         return mix
 
     def charge_lag(

@@ -289,6 +289,9 @@ class AdjustedPointsCheck:
         diff = self.difference
         return diff is not None and abs(diff) <= 0.01 * max(self.parts, 1) + 1e-9
 
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "difference": self.difference, "ok": self.ok}
+
 
 def recompute_adjusted_points(ledger: PointsLedger, period: str, pool: str) -> AdjustedPointsCheck:
     """N(period) of ``pool`` = Σ round(M(period − age) × SCHEDULE[age]); the all-pools page

@@ -1,5 +1,5 @@
 """Reports as data, shared by the pages and the exporters: the ASMG/points report of a
-period and the monthly summary of one pay period.
+period, the monthly summary of one pay period, the insights cards and income velocity.
 
 The points report sums the F3 lines (cases, minutes, units, charges, points) by pool and
 month, by posting month (the month F2 pays them in, with the printed M beside it) or by
@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from analytics.comparisons import PeriodComparison, metric_info, percent_change
 from analytics.compensation import MonthFigures, monthly_figures
 from analytics.metrics import DateLike, UnitSums, WorkloadMetrics, date_range
+from analytics.periods import month_add
 from analytics.pipeline import pay_pipeline
 from data.reporting import ChargeReportingRepository, CheckReportingRepository
 
@@ -167,3 +169,88 @@ def monthly_summary(session: Session, period: str) -> MonthlySummary | None:
             if row["packet_id"] == figures.packet_id
         ],
     )
+
+
+GLANCE_FIGURES = ("net_pay", "gross_earnings", "total_compensation")
+RUN_RATE_LABEL = (
+    "Run-rate projection: the year's average month so far carried to December (not a forecast)"
+)
+
+
+def _figure(figures: MonthFigures, name: str, ytd: bool = False) -> float | None:
+    if name == "gross_earnings":
+        return figures.gross_earnings_ytd if ytd else figures.gross_earnings
+    return (figures.ytd if ytd else figures.values).get(name)
+
+
+def glance(session: Session, period: str | None = None) -> dict[str, Any]:
+    """The insights cards: the month's net, gross and total compensation, their
+    year-to-date as the packet prints it, the same month and the same year-to-date last
+    year with % change, and earned-not-yet-paid (see :mod:`analytics.pipeline`)."""
+    months = {figures.period: figures for figures in monthly_figures(session)}
+    if not months:
+        return {"period": None, "figures": {}, "earned_not_yet_paid": None}
+    period = period or max(months)
+    current = months.get(period)
+    if current is None:
+        raise ValueError(f"no packet stored for {period}")
+    year_before = months.get(month_add(period, -12))
+    cards = {}
+    for name in GLANCE_FIGURES:
+        value, ytd = _figure(current, name), _figure(current, name, ytd=True)
+        last_value = _figure(year_before, name) if year_before else None
+        last_ytd = _figure(year_before, name, ytd=True) if year_before else None
+        cards[name] = {
+            "label": metric_info(name).label,
+            "month": value,
+            "ytd": ytd,
+            "same_month_last_year": last_value,
+            "month_percent_change": percent_change(value, last_value),
+            "same_period_last_year": last_ytd,
+            "ytd_percent_change": percent_change(ytd, last_ytd),
+        }
+    pipeline = pay_pipeline(session, as_of=period)
+    return {
+        "period": period,
+        "last_year_period": year_before.period if year_before else None,
+        "figures": cards,
+        "earned_not_yet_paid": {
+            "points": pipeline.points_remaining,
+            "estimated_value": pipeline.estimated_value,
+            "note": pipeline.note,
+        },
+    }
+
+
+def income_velocity(
+    session: Session, metric: str = "total_compensation", year: int | None = None
+) -> dict[str, Any]:
+    """Running year-to-date total of a pay metric month by month, the monthly run rate
+    (average so far, and of the last three months) and a plain run-rate projection to
+    December, labelled as such."""
+    values = PeriodComparison(session).monthly_values(metric)
+    present = sorted(m for m, v in values.items() if v is not None)
+    if not present:
+        return {"metric": metric, "year": year, "months": [], "projection": None}
+    year = year or int(present[-1][:4])
+    running = 0.0
+    months = []
+    for month in (m for m in present if int(m[:4]) == year):
+        running = round(running + values[month], 2)
+        months.append({"month": month, "value": values[month], "ytd": running})
+    if not months:
+        return {"metric": metric, "year": year, "months": [], "projection": None}
+    run_rate = running / len(months)
+    last_three = [row["value"] for row in months[-3:]]
+    remaining = 12 - int(months[-1]["month"][5:7])
+    return {
+        "metric": metric_info(metric).name,
+        "year": year,
+        "months": months,
+        "ytd": running,
+        "months_counted": len(months),
+        "run_rate": round(run_rate, 2),
+        "run_rate_last_3": round(sum(last_three) / len(last_three), 2),
+        "projection": round(running + run_rate * remaining, 2),
+        "projection_label": RUN_RATE_LABEL,
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.comparisons import PeriodComparison, metric_info, percent_change
+from analytics.reports import glance, income_velocity
 from data.models import CompensationLine, Packet, PayrollLine, PoolReport
 
 TOTALS = {
@@ -150,3 +151,21 @@ def test_percent_change_and_metric_names(comparison):
     assert metric_info("case_count").basis == "service month"
     with pytest.raises(ValueError, match="unknown metric"):
         comparison.month_over_month("happiness")
+
+
+def test_glance_cards_and_income_velocity(comparison):
+    cards = glance(comparison.session)
+    assert (cards["period"], cards["last_year_period"]) == ("2025-03", "2024-03")
+    total = cards["figures"]["total_compensation"]
+    assert (total["month"], total["same_month_last_year"]) == (450.0, 300.0)
+    assert total["month_percent_change"] == pytest.approx(50.0)
+    assert cards["figures"]["gross_earnings"]["month"] == 1450.0
+    assert cards["earned_not_yet_paid"]["points"] == pytest.approx(30.0 * 0.9)
+    with pytest.raises(ValueError):
+        glance(comparison.session, "2019-01")
+    velocity = income_velocity(comparison.session, "total_pay", 2025)
+    # 150 + 150 + 450 = 750 in three months: 250 a month, 750 + 9 x 250 = 3,000 by December.
+    assert [row["ytd"] for row in velocity["months"]] == [150.0, 300.0, 750.0]
+    assert (velocity["run_rate"], velocity["projection"]) == (250.0, 3000.0)
+    assert "not a forecast" in velocity["projection_label"]
+    assert income_velocity(comparison.session, year=2024)["projection"] == 1000.0 + 250.0 * 8

@@ -19,6 +19,7 @@ import logging
 import secrets
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from flask import (
@@ -40,6 +41,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
+from analytics.analysis import Chart, all_charts, build_chart
 from analytics.browse import (
     TablePage,
     case_detail,
@@ -76,6 +78,7 @@ from data.db import (
 from data.schema import head_revision
 from data.uploads import UploadRejected, UploadStore, display_name
 from data_loader import ERROR, NEEDS_REPLACE, ImportResult, PacketLoader
+from exports.charts import chart_png
 from exports.csv_exporter import rows_to_csv
 from setup_app import initialize_database
 
@@ -437,6 +440,39 @@ def _compensation_table(params: Any) -> TablePage:
     return table
 
 
+def chart_payload(chart: Chart) -> dict[str, Any]:
+    """A chart as the page's script draws it: its series with drill-down URLs."""
+
+    def link(target: Any) -> str | None:
+        if target is None:
+            return None
+        endpoint, params = target
+        return url_for(endpoint, **params)
+
+    return {
+        "name": chart.name,
+        "title": chart.title,
+        "question": chart.question,
+        "note": chart.note,
+        "kind": chart.kind,
+        "x_label": chart.x_label,
+        "y_label": chart.y_label,
+        "value_format": chart.value_format,
+        "x": chart.x,
+        "empty": chart.empty,
+        "series": [
+            {
+                "name": s.name,
+                "values": s.values,
+                "drawn": s.drawn,
+                "format": s.value_format,
+                "links": [link(t) for t in s.targets] or [None] * len(s.values),
+            }
+            for s in chart.series
+        ],
+    }
+
+
 def _has_packets() -> bool:
     return not build_overview(db_session()).is_empty
 
@@ -494,6 +530,33 @@ def _setup_browse_routes(app: Flask) -> None:
         if view is None:
             abort(404, description=f"No packet for the pay period {period[:7]} is imported.")
         return render_template("compensation_month.html", view=view, anchors=FIGURE_ANCHORS)
+
+    @app.get("/analysis")
+    def analysis():  # noqa: ANN202
+        charts = [chart_payload(chart) for chart in all_charts(db_session())]
+        return render_template("analysis.html", charts=charts, has_packets=_has_packets())
+
+    @app.get("/analysis/<name>.<any(png,csv,json):fmt>")
+    def analysis_chart(name: str, fmt: str):  # noqa: ANN202
+        chart = build_chart(db_session(), name)
+        if chart is None:
+            abort(404, description=f"There is no chart called {name[:40]}.")
+        if fmt == "png":
+            return send_file(
+                io.BytesIO(chart_png(chart)),
+                mimetype="image/png",
+                as_attachment=request.args.get("download") == "1",
+                download_name=f"{chart.name}.png",
+            )
+        if fmt == "json":
+            return jsonify(chart_payload(chart))
+        columns = [SimpleNamespace(key=k, label=label) for k, label in chart.columns()]
+        return send_file(
+            io.BytesIO(rows_to_csv(columns, chart.rows())),
+            mimetype="text/csv",
+            as_attachment=True,
+            download_name=f"{chart.name}.csv",
+        )
 
     @app.get("/cpt_codes")
     def cpt_codes():  # noqa: ANN202

@@ -3,6 +3,7 @@ browser (Debian's chromium driven by Playwright) where it is installed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -108,21 +109,20 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """The real ``python app.py`` on a free port with its own temp database; yields its URL."""
+@contextlib.contextmanager
+def running_app(env: dict[str, str], *args: str) -> Iterator[str]:
+    """The real ``python app.py ARGS`` on a free port with ``env``; yields its URL."""
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'live.db'}")
     process = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
+        [sys.executable, "app.py", "--port", str(port), *args],
         cwd=PROJECT_ROOT,
-        env=env,
+        env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while True:
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=1):
@@ -133,12 +133,40 @@ def live_server(tmp_path: Path) -> Iterator[str]:
                 process.kill()
                 raise RuntimeError(f"app.py did not start: {output}") from None
             time.sleep(0.2)
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """The real app on an empty temp database."""
+    with running_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}"}) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The demo database (36 generated months through the real import), built once."""
+    from setup_app import build_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    build_demo(f"sqlite:///{folder / 'demo.db'}", months=36)
+    return folder / "demo.db"
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_db: Path, tmp_path_factory) -> Iterator[str]:
+    """``app.py --demo`` serving the demo database (read-only use: tests must not change it)."""
+    mine = tmp_path_factory.mktemp("mine") / "mine.db"
+    env = {"DATABASE_URL": f"sqlite:///{mine}", "DEMO_DATABASE_URL": f"sqlite:///{demo_db}"}
+    with running_app(env, "--demo") as url:
+        yield url
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001

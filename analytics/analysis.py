@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,19 +157,26 @@ def seasonal_pattern(session: Session) -> Chart:
     )
 
 
-def pool_points(session: Session) -> Chart:
+def _per_pool(
+    session: Session, figure: str, target: Callable[[str, str], Target]
+) -> tuple[list[str], list[Series]]:
+    """Pay periods, and one series per pool of an F2 figure (``points``, ``rate``)."""
     months = monthly_figures(session)
-    pools = pool_codes(months)
     x = [m.period for m in months]
     series = []
-    for code in pools:
+    for code in pool_codes(months):
         values = []
-        for m in months:
-            pool = next((p for p in m.pools if p.pool == code), None)
-            values.append(pool.points if pool else None)
-        series.append(
-            Series(code, values, [("tickets", {"post_month": p, "pool": code}) for p in x])
-        )
+        for month in months:
+            pool = next((p for p in month.pools if p.pool == code), None)
+            values.append(getattr(pool, figure) if pool else None)
+        series.append(Series(code, values, [target(period, code) for period in x]))
+    return x, series
+
+
+def pool_points(session: Session) -> Chart:
+    x, series = _per_pool(
+        session, "points", lambda period, code: ("tickets", {"post_month": period, "pool": code})
+    )
     return Chart(
         "pool_points",
         "Points per pool",
@@ -184,16 +192,7 @@ def pool_points(session: Session) -> Chart:
 
 
 def pool_rates(session: Session) -> Chart:
-    months = monthly_figures(session)
-    pools = pool_codes(months)
-    x = [m.period for m in months]
-    series = []
-    for code in pools:
-        values = []
-        for m in months:
-            pool = next((p for p in m.pools if p.pool == code), None)
-            values.append(pool.rate if pool else None)
-        series.append(Series(code, values, [_month_page(p, f"pool-{code}") for p in x]))
+    x, series = _per_pool(session, "rate", lambda period, code: _month_page(period, f"pool-{code}"))
     return Chart(
         "pool_rates",
         "$ per point per pool",

@@ -254,3 +254,49 @@ def income_velocity(
         "projection": round(running + run_rate * remaining, 2),
         "projection_label": RUN_RATE_LABEL,
     }
+
+
+#: Line columns a drill-down shows; patient names only when asked for (they are PHI).
+DRILLDOWN_COLUMNS = (
+    "ticket",
+    "note",
+    "service_type",
+    "cpt_code",
+    "pay_code",
+    "date_of_service",
+    "date_of_post",
+    "original_charge_month",
+    "anes_time_min",
+    "anes_base_units",
+    "med_base_units",
+    "other_units",
+    "charge_amount",
+    "sub_pool",
+    "points",
+    "page",
+    "packet_id",
+)
+
+
+def drilldown_lines(
+    session: Session, filters: dict[str, Any], include_names: bool = False
+) -> list[dict[str, Any]]:
+    """The F3 lines behind a card, chart point or alert. ``filters`` is an alert's
+    ``drilldown`` dict or any of: ``by`` (``post`` or ``service``), ``period`` (a month),
+    ``start``/``end``, ``pool``, ``cpt``, ``payer``, ``service_type``, ``ticket``,
+    ``ticket_from``/``ticket_to``, ``packet_id``."""
+    query = {k: v for k, v in filters.items() if k not in ("view", "metric", "period")}
+    by = filters.get("by") or ("service" if filters.get("view") == "tickets" else "post")
+    query["by"] = by
+    if filters.get("period") and filters.get("view") != "packet":
+        query["start"], query["end"] = date_range(filters["period"], filters["period"])
+    else:
+        query["start"], query["end"] = date_range(filters.get("start"), filters.get("end"))
+    columns = DRILLDOWN_COLUMNS + (("patient_name",) if include_names else ())
+    rows = []
+    for line in ChargeReportingRepository(session).lines(query):
+        row = {column: getattr(line, column) for column in columns}
+        for key in ("date_of_service", "date_of_post"):
+            row[key] = row[key].isoformat() if row[key] else None
+        rows.append(row)
+    return rows

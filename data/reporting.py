@@ -172,16 +172,25 @@ class ChargeReportingRepository:
         return _rows(self.session, stmt)
 
     def lines(self, filters: dict[str, Any]) -> list[ChargeTransaction]:
-        """The lines behind an aggregate (drill-down): ``by``, ``start``, ``end`` and any of
-        the group keys as equality filters."""
+        """The lines behind an aggregate (drill-down): ``by``, ``start``, ``end``, any of the
+        group keys and ``ticket`` as equality filters, ``ticket_from``..``ticket_to``
+        inclusive, ``packet_id``."""
         date_column = self.date_column(filters.get("by", "post"))
-        stmt = select(ChargeTransaction).order_by(date_column, ChargeTransaction.ticket)
+        stmt = select(ChargeTransaction).order_by(
+            date_column, ChargeTransaction.ticket, ChargeTransaction.position
+        )
         stmt = _in_range(stmt, date_column, filters.get("start"), filters.get("end"))
         for name, column in self.GROUPS.items():
             if filters.get(name) is not None:
                 stmt = stmt.where(column == filters[name])
-        if filters.get("ticket") is not None:
-            stmt = stmt.where(ChargeTransaction.ticket == filters["ticket"])
+        for key, condition in (
+            ("ticket", ChargeTransaction.ticket.__eq__),
+            ("ticket_from", ChargeTransaction.ticket.__ge__),
+            ("ticket_to", ChargeTransaction.ticket.__le__),
+            ("packet_id", ChargeTransaction.packet_id.__eq__),
+        ):
+            if filters.get(key) is not None:
+                stmt = stmt.where(condition(filters[key]))
         return list(self.session.scalars(stmt))
 
 

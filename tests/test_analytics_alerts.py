@@ -24,7 +24,7 @@ from analytics.alerts import (
     ticket_gap_alerts,
     unusual_drops,
 )
-from analytics.reports import monthly_summary, points_report
+from analytics.reports import drilldown_lines, monthly_summary, points_report
 from case_grouper import CaseGrouper
 from data.models import ChargeTransaction, CheckResult, CompensationLine, Packet, PoolReport
 
@@ -190,3 +190,20 @@ def test_monthly_summary(months):
     assert summary.failed_checks == []
     assert monthly_summary(months, "2024-02").failed_checks[0]["name"] == "charge totals"
     assert monthly_summary(months, "2022-01") is None
+
+
+def test_every_alert_drills_down_to_its_lines(months):
+    alerts = {alert.kind: alert for alert in all_alerts(months)}
+    gap = drilldown_lines(months, alerts["ticket_gap"].drilldown)
+    assert [row["ticket"] for row in gap] == ["73100003", "73100005"]
+    assert "patient_name" not in gap[0]
+    pool = drilldown_lines(months, alerts["rate_drop"].drilldown)
+    assert [row["ticket"] for row in pool] == ["73100007", "73100009"]
+    assert pool[0]["date_of_post"] == "2024-04-29" and pool[0]["points"] == 8.0
+    packet = drilldown_lines(months, alerts["checks_failed"].drilldown)
+    assert {row["ticket"] for row in packet} == {"73100003", "73100005"}
+    lag = drilldown_lines(months, alerts["charge_lag_spike"].drilldown)
+    assert len(lag) == 2
+    served = drilldown_lines(months, {"by": "service", "period": "2024-01"}, include_names=True)
+    assert [row["ticket"] for row in served] == ["73100001", "73100002"]
+    assert "patient_name" in served[0]

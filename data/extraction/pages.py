@@ -226,7 +226,7 @@ def _restore_merged(chars: list, direction: int = 0) -> list:
     the `F` of `UF` landing on the `F` of `Frank` vanishes too. Only objects drawn over text
     already on their line can have lost characters; for those, the object's own bounds show the
     hole, and the identical character under it (kept in the other object) fills it.
-    Suspects are objects that start left of what their line already reached.
+    Suspects are objects that start left of (or right at) what their line already reached.
     """
     suspects: set[int] = set()
     prev = None
@@ -238,7 +238,9 @@ def _restore_merged(chars: list, direction: int = 0) -> list:
             height = prev[4] - prev[3]
             if abs(c[3] + c[4] - prev[3] - prev[4]) >= 0.6 * height:
                 reached = 0.0  # a new line
-            elif c[5] != prev[5] and c[1] < reached - 0.1 * height:
+            elif c[5] != prev[5] and c[1] < reached + 0.1 * height:
+                # drawn over its line, or starting right where its line reached: its first
+                # character may have been the one dropped
                 suspects.add(c[5])
         reached = max(reached, c[2])
         prev = c
@@ -276,7 +278,7 @@ def _restore_merged(chars: list, direction: int = 0) -> list:
             if c is not None
             and c[5] != obj
             and abs((c[3] + c[4]) / 2 - yc) < 0.3 * height
-            and any(a - 0.1 * height <= c[1] and c[2] <= b + 0.1 * height for a, b in holes)
+            and any(a - 0.1 * height <= (c[1] + c[2]) / 2 <= b + 0.1 * height for a, b in holes)
         ]
         if found:
             fills[obj] = [(c[0], c[1], c[2], c[3], c[4], obj) for c in found]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -382,6 +383,18 @@ class UserCaseLog(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     verified_in_billing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Added in schema 0003 (billing audit):
+    start_time: Mapped[str | None] = mapped_column(String(5))
+    stop_time: Mapped[str | None] = mapped_column(String(5))
+    patient: Mapped[str | None] = mapped_column(String(200))  # initials or name: private
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    row_key: Mapped[str | None] = mapped_column(String(64))  # re-upload dedupe (unique)
+    matched_ticket: Mapped[str | None] = mapped_column(String(20), index=True)
+    match_reason: Mapped[str | None] = mapped_column(String(200))
+    match_confidence: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (UniqueConstraint("row_key", name="uq_user_case_log_row_key"),)
 
 
 class AuditLog(Base):
@@ -411,6 +424,14 @@ class ForecastSnapshot(Base):
     actual_amount: Mapped[float | None] = mapped_column(Float)
     confidence_level: Mapped[float | None] = mapped_column(Float)
     model_used: Mapped[str | None] = mapped_column(String(40))
+    # Added in schema 0003 (forecasting): what was forecast and its intervals.
+    horizon: Mapped[int | None] = mapped_column(Integer)  # months ahead of the origin
+    metric: Mapped[str | None] = mapped_column(String(40))  # e.g. clinical_pay, net_pay
+    pool: Mapped[str | None] = mapped_column(String(10))  # None: all pools
+    lower_80: Mapped[float | None] = mapped_column(Float)
+    upper_80: Mapped[float | None] = mapped_column(Float)
+    lower_95: Mapped[float | None] = mapped_column(Float)
+    upper_95: Mapped[float | None] = mapped_column(Float)
 
 
 class ExportLog(Base):
@@ -426,6 +447,39 @@ class ExportLog(Base):
     date_range_end: Mapped[dt.date | None] = mapped_column(Date)
     filename: Mapped[str] = mapped_column(String(255))
     file_size: Mapped[int | None] = mapped_column(Integer)
+    # Added in schema 0003: the template used, and where a kept file is (scheduled exports).
+    template_name: Mapped[str | None] = mapped_column(String(80))
+    stored_path: Mapped[str | None] = mapped_column(String(500))
+
+
+class ExportTemplate(Base):
+    """A named, user-editable export recipe (the design's ``tax_prep``, ``billing_audit``)."""
+
+    __tablename__ = "export_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str | None] = mapped_column(String(300))
+    export_format: Mapped[str] = mapped_column(String(10))  # csv | excel | pdf
+    entity_type: Mapped[str] = mapped_column(String(40))
+    fields: Mapped[str | None] = mapped_column(Text)  # JSON list of field keys
+    sections: Mapped[str | None] = mapped_column(Text)  # JSON list (sheets / report parts)
+    date_range: Mapped[str | None] = mapped_column(String(40))  # "2024", "2024-01:2024-06", "all"
+    include_names: Mapped[bool] = mapped_column(Boolean, default=False)
+    built_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PlannedTimeOff(Base):
+    """Weeks the physician plans not to work, entered once and used by every forecast."""
+
+    __tablename__ = "planned_time_off"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # "YYYY-MM"
+    weeks: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(String(200))
 
 
 __all__ = [
@@ -438,10 +492,12 @@ __all__ = [
     "CompensationLine",
     "ExpenseLine",
     "ExportLog",
+    "ExportTemplate",
     "ForecastSnapshot",
     "MasterCase",
     "Packet",
     "PayrollLine",
+    "PlannedTimeOff",
     "PoolAdjustedPoints",
     "PoolHistory",
     "PoolPriorAllocation",

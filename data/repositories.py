@@ -22,9 +22,11 @@ from data.models import (
     ChargeTransaction,
     CheckResult,
     ExportLog,
+    ExportTemplate,
     ForecastSnapshot,
     MasterCase,
     Packet,
+    PlannedTimeOff,
     PoolReport,
     UserCaseLog,
 )
@@ -632,6 +634,50 @@ class ForecastSnapshotRepository(_Repository):
             ForecastSnapshot.forecast_date, ForecastSnapshot.created_date
         )
         return list(self.session.scalars(stmt))
+
+
+class ExportTemplateRepository(_Repository):
+    """Named export recipes."""
+
+    def list_all(self) -> list[ExportTemplate]:
+        return list(self.session.scalars(select(ExportTemplate).order_by(ExportTemplate.name)))
+
+    def find_by_name(self, name: str) -> ExportTemplate | None:
+        stmt = select(ExportTemplate).where(ExportTemplate.name == name)
+        return self.session.scalars(stmt).first()
+
+    def save(self, template: ExportTemplate) -> ExportTemplate:
+        return self._add(template)
+
+    def delete(self, template_id: int) -> bool:
+        template = self.session.get(ExportTemplate, template_id)
+        if template is None:
+            return False
+        self.session.delete(template)
+        self.session.flush()
+        return True
+
+
+class PlannedTimeOffRepository(_Repository):
+    """Weeks off the physician plans, by month."""
+
+    def list_all(self) -> list[PlannedTimeOff]:
+        return list(self.session.scalars(select(PlannedTimeOff).order_by(PlannedTimeOff.month)))
+
+    def find_by_month(self, month: str) -> PlannedTimeOff | None:
+        stmt = select(PlannedTimeOff).where(PlannedTimeOff.month == month)
+        return self.session.scalars(stmt).first()
+
+    def save(self, entry: PlannedTimeOff) -> PlannedTimeOff:
+        return self._add(entry)
+
+    def delete(self, entry_id: int) -> bool:
+        entry = self.session.get(PlannedTimeOff, entry_id)
+        if entry is None:
+            return False
+        self.session.delete(entry)
+        self.session.flush()
+        return True
 
 
 class ExportLogRepository(_Repository):

@@ -188,15 +188,30 @@ class ComparisonRow:
     change: float | None
     percent_change: float | None
     months: int = 1  # months with a value in the period (quarters, years, ranges)
+    previous_months: int = 1  # months with a value in the period compared with
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _row(period: str, value, previous_period, previous, months: int = 1) -> ComparisonRow:
+def _row(
+    period: str,
+    value: float | None,
+    previous_period: str | None,
+    previous: float | None,
+    months: int = 1,
+    previous_months: int = 1,
+) -> ComparisonRow:
     change = None if value is None or previous is None else round(value - previous, 4)
     return ComparisonRow(
-        period, value, previous_period, previous, change, percent_change(value, previous), months
+        period,
+        value,
+        previous_period,
+        previous,
+        change,
+        percent_change(value, previous),
+        months,
+        previous_months,
     )
 
 
@@ -378,22 +393,17 @@ class PeriodComparison:
         to_date = []
         for index, year in enumerate(years):
             previous = years[index - 1] if index else year - 1
-            value, months = total(year, 12)
             result.rows.append(
-                _row(str(year), value, str(previous), total(previous, 12)[0], months)
+                _totals_row(str(year), total(year, 12), str(previous), total(previous, 12))
             )
-            value, months = total(year, through_month)
-            to_date.append(
-                asdict(
-                    _row(
-                        f"{year} Jan–{_MONTH_NAMES[through_month - 1]}",
-                        value,
-                        f"{previous} Jan–{_MONTH_NAMES[through_month - 1]}",
-                        total(previous, through_month)[0],
-                        months,
-                    )
-                )
+            last = _MONTH_NAMES[through_month - 1]
+            row = _totals_row(
+                f"{year} Jan–{last}",
+                total(year, through_month),
+                f"{previous} Jan–{last}",
+                total(previous, through_month),
             )
+            to_date.append(asdict(row))
         result.extra = {
             "years": years,
             "through_month": through_month,
@@ -451,10 +461,12 @@ class PeriodComparison:
         for k in range(num_quarters - 1, -1, -1):
             start = month_add(last_quarter_start, -3 * k)
             label, value, months = quarter(start)
-            prev_label, prev_value, _ = quarter(month_add(start, -3))
-            result.rows.append(_row(label, value, prev_label, prev_value, months))
-            year_label, year_value, _ = quarter(month_add(start, -12))
-            last_year.append(asdict(_row(label, value, year_label, year_value, months)))
+            prev_label, prev_value, prev_months = quarter(month_add(start, -3))
+            result.rows.append(_row(label, value, prev_label, prev_value, months, prev_months))
+            year_label, year_value, year_months = quarter(month_add(start, -12))
+            last_year.append(
+                asdict(_row(label, value, year_label, year_value, months, year_months))
+            )
         result.extra = {"same_quarter_last_year": last_year}
         return result
 
@@ -493,6 +505,7 @@ class PeriodComparison:
                     f"{before[0]}..{before[-1]}" if before else "",
                     aggregate(totals[1], info.aggregate),
                     sum(v is not None for v in totals[0]),
+                    sum(v is not None for v in totals[1]),
                 )
             )
         }
@@ -512,6 +525,16 @@ class PeriodComparison:
             "percent_change": percent_change(current, previous),
             "direction": direction,
         }
+
+
+def _totals_row(
+    period: str,
+    current: tuple[float | None, int],
+    previous_period: str,
+    previous: tuple[float | None, int],
+) -> ComparisonRow:
+    """A row from two (total, months with a value) pairs."""
+    return _row(period, current[0], previous_period, previous[0], current[1], previous[1])
 
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",

@@ -76,8 +76,9 @@ class PointsLedger:
                 self.points.setdefault(pool, {})[row["period"]] = MonthPoints(row["points"], source)
             if row["rate"] is not None:
                 self.rates.setdefault(pool, {})[row["period"]] = row["rate"]
+        self.section2 = [r for r in repo.adjusted_rows() if as_of is None or r["period"] <= as_of]
         # Months whose own packet is not stored: the latest packet that repeats them.
-        for row in reversed(repo.adjusted_rows()):
+        for row in reversed(self.section2):
             if as_of is not None and row["period"] > as_of:
                 continue
             months = self.points.setdefault(row["pool"], {})
@@ -278,6 +279,9 @@ class AdjustedPointsCheck:
     recomputed: float
     parts: int
     sources: list[str]
+    #: Section 2 rows whose printed weight is not the schedule's for their age, or whose
+    #: points differ from that month's own Section 1.
+    section2_mismatches: list[str] = field(default_factory=list)
 
     @property
     def difference(self) -> float | None:
@@ -285,9 +289,11 @@ class AdjustedPointsCheck:
 
     @property
     def ok(self) -> bool:
-        """Within a cent per weighted part (printed figures are rounded)."""
+        """N within a cent per weighted part (printed figures are rounded), and Section 2
+        printed as the schedule says."""
         diff = self.difference
-        return diff is not None and abs(diff) <= 0.01 * max(self.parts, 1) + 1e-9
+        within = diff is not None and abs(diff) <= 0.01 * max(self.parts, 1) + 1e-9
+        return within and not self.section2_mismatches
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "difference": self.difference, "ok": self.ok}
@@ -322,12 +328,36 @@ def recompute_adjusted_points(ledger: PointsLedger, period: str, pool: str) -> A
 def verify_adjusted_points(session: Session) -> list[AdjustedPointsCheck]:
     """Every stored F2 page's printed N against N recomputed from M and the schedule."""
     ledger = PointsLedger(session)
-    checks = []
+    checks = {}
     for row in ledger.figures:
         check = recompute_adjusted_points(ledger, row["period"], row["pool"])
         check.printed = row["adjusted_points"]
-        checks.append(check)
-    return checks
+        checks[(row["packet_id"], row["pool"])] = check
+    for row in ledger.section2:
+        check = checks.get((row["packet_id"], row["pool"]))
+        if check is not None:
+            check.section2_mismatches.extend(_section2_mismatches(ledger, row))
+    return list(checks.values())
+
+
+def _section2_mismatches(ledger: PointsLedger, row: dict[str, Any]) -> list[str]:
+    """What is wrong with one printed Section 2 row, if anything."""
+    age = _months_between(row["month"], row["period"])
+    where = f"{row['pool']} {row['period']} Section 2, {row['month']}"
+    if not 0 <= age < len(SCHEDULE):
+        return [f"{where}: not among the five months paid in {row['period']}"]
+    problems = []
+    if row["weight"] is not None and abs(row["weight"] - SCHEDULE[age]) > 1e-6:
+        problems.append(f"{where}: weight {row['weight']:.0%}, schedule {SCHEDULE[age]:.0%}")
+    own = ledger.m(row["pool"], row["month"])
+    if (
+        own is not None
+        and own.source.startswith("F2 Section 1")
+        and row["points"] is not None
+        and abs(own.points - row["points"]) > 0.011
+    ):
+        problems.append(f"{where}: points {row['points']:,.2f}, {own.points:,.2f} in {own.source}")
+    return problems
 
 
 def month_end(month: str) -> dt.date:

@@ -91,7 +91,7 @@ def test_year_over_year_whole_years_and_same_period_to_date(comparison):
     whole = {r.period: r for r in result.rows}
     assert whole["2025"].value == 750.0 and whole["2025"].previous == 1000.0
     assert whole["2025"].percent_change == pytest.approx(-25.0)
-    assert whole["2025"].months == 3
+    assert (whole["2025"].months, whole["2025"].previous_months) == (3, 4)
     # To date: January–March (the latest month of 2025) of each year.
     assert result.extra["through_month"] == 3
     this_year = result.extra["to_date"][-1]
@@ -111,6 +111,7 @@ def test_quarter_over_quarter(comparison):
     ]
     last_year = result.extra["same_quarter_last_year"][-1]
     assert (last_year["previous_period"], last_year["previous"]) == ("2024-Q1", 600.0)
+    assert result.rows[-1].previous_months == 0
     assert last_year["percent_change"] == pytest.approx(25.0)
 
 

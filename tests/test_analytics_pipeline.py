@@ -100,10 +100,16 @@ def test_hand_computed_adjusted_points_check(three_months):
     assert checks["2025-03"].recomputed == pytest.approx(135.0)
     assert checks["2025-03"].parts == 3
     assert all(check.ok for check in checks.values())
+    assert all(not check.section2_mismatches for check in checks.values())
     three_months.get(PoolReport, 3).adjusted_points = 136.0
+    february_row = three_months.query(PoolAdjustedPoints).filter_by(month="2025-02").all()
+    march_row = next(r for r in february_row if r.pool_report.packet.period == "2025-03")
+    march_row.weight = 0.15  # printed as if February were two months old
     three_months.flush()
     bad = {c.period: c for c in verify_adjusted_points(three_months)}["2025-03"]
     assert not bad.ok and bad.difference == pytest.approx(1.0)
+    assert bad.section2_mismatches == ["UTCS 2025-03 Section 2, 2025-02: weight 15%, schedule 40%"]
+    assert bad.to_dict()["ok"] is False
 
 
 def test_service_month_view_uses_each_posting_months_remaining_share(three_months):

@@ -195,3 +195,29 @@ def test_ticket_gaps_open_and_filled_by_a_later_packet(metrics):
     assert filled.days_missing == 16
     assert sequence.to_dict()["open_count"] == 1
     assert metrics.ticket_sequence(as_of="2024-03").open_gaps[0].days_missing == 51
+
+
+def test_an_empty_database_gives_empty_answers(session):
+    from analytics.alerts import all_alerts
+    from analytics.comparisons import PeriodComparison
+    from analytics.pipeline import pay_pipeline, verify_adjusted_points
+    from analytics.reports import glance, income_velocity, points_report
+
+    metrics = WorkloadMetrics(session)
+    assert metrics.cases_per_period() == []
+    assert metrics.cases_per_period("2024-01", "2024-02")[1].cases == 0
+    assert metrics.productivity_index("2024-01", "2024-12").cases_per_hour is None
+    assert metrics.average_case_duration().mean_minutes is None
+    assert metrics.charge_lag().overall.median_days is None
+    assert metrics.ticket_sequence().gaps == []
+    assert metrics.case_mix_distribution().to_dict()["cpt"] == []
+    comparison = PeriodComparison(session)
+    assert comparison.month_over_month("gross_pay").rows == []
+    assert comparison.year_over_year("case_count", years=[2023, 2024]).rows == []
+    assert comparison.quarter_over_quarter("net_pay").rows == []
+    assert pay_pipeline(session).to_dict()["pools"] == []
+    assert verify_adjusted_points(session) == []
+    assert points_report(session).rows == []
+    assert glance(session)["period"] is None
+    assert income_velocity(session)["projection"] is None
+    assert all_alerts(session) == []

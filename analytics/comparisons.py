@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from analytics.compensation import MonthFigures, monthly_figures
-from analytics.metrics import COUNTED_CASE_MIN_POINTS, DateLike, date_range
+from analytics.metrics import COUNTED_CASE_MIN_POINTS, DateLike, parse_range
 from analytics.periods import month_add, month_range
 from data.reporting import CaseReportingRepository, ChargeReportingRepository
 
@@ -486,7 +486,7 @@ class PeriodComparison:
         values = self.monthly_values(metric, pool, by)
         ranges = []
         for start, end in (current, previous):
-            first, last = date_range(start, end)
+            first, last = parse_range(start, end)
             if first is None or last is None:
                 raise ValueError("both ends of each range are needed")
             ranges.append(month_range(first.isoformat()[:7], last.isoformat()[:7]))

@@ -46,7 +46,7 @@ def as_date(value: DateLike, *, end: bool = False) -> dt.date | None:
     return dt.date.fromisoformat(text)
 
 
-def date_range(
+def parse_range(
     start: DateLike | tuple[DateLike, DateLike] = None, end: DateLike = None
 ) -> tuple[dt.date | None, dt.date | None]:
     """A ``(start, end)`` pair or two arguments (the design calls it both ways); ``None``
@@ -306,7 +306,7 @@ class WorkloadMetrics:
     ) -> list[WorkloadTotals]:
         """Cases and their minutes, units, points and charges per day, week (ISO), month,
         quarter or year, every bucket in the range listed (empty ones as zero)."""
-        first, last = date_range(start, end)
+        first, last = parse_range(start, end)
         bucket_of(dt.date.today(), granularity)  # rejects an unknown granularity early
         daily = self._daily(first, last, by)
         days = [dt.date.fromisoformat(row["day"]) for row in daily]
@@ -329,7 +329,7 @@ class WorkloadMetrics:
         by: str = "service",
     ) -> WorkloadTotals:
         """All counted cases of the range together."""
-        first, last = date_range(start, end)
+        first, last = parse_range(start, end)
         total = WorkloadTotals(
             "total", first.isoformat() if first else None, last.isoformat() if last else None
         )
@@ -341,13 +341,13 @@ class WorkloadMetrics:
 
     def average_case_duration(
         self,
-        date_range_or_start: DateLike | tuple[DateLike, DateLike] = None,
+        date_range: DateLike | tuple[DateLike, DateLike] = None,
         end: DateLike = None,
         by: str = "service",
     ) -> CaseDuration:
         """Mean and median anesthesia minutes of the cases that have anesthesia time
         (chronic-pain and block-only cases have none), overall and per month."""
-        first, last = date_range(date_range_or_start, end)
+        first, last = parse_range(date_range, end)
         minutes = self.cases.minutes_of_cases(by=by, start=first, end=last)
         by_month = [
             {
@@ -368,13 +368,13 @@ class WorkloadMetrics:
 
     def productivity_index(
         self,
-        date_range_or_start: DateLike | tuple[DateLike, DateLike] = None,
+        date_range: DateLike | tuple[DateLike, DateLike] = None,
         end: DateLike = None,
         by: str = "service",
     ) -> Productivity:
         """Cases, billed units and points per anesthesia hour (all counted cases over the
         hours of anesthesia time), overall and per month."""
-        first, last = date_range(date_range_or_start, end)
+        first, last = parse_range(date_range, end)
         total = self.totals(first, last, by=by)
         hours = round(total.anes_time_min / 60.0, 4)
         months = []
@@ -403,13 +403,13 @@ class WorkloadMetrics:
 
     def case_mix_distribution(
         self,
-        date_range_or_start: DateLike | tuple[DateLike, DateLike] = None,
+        date_range: DateLike | tuple[DateLike, DateLike] = None,
         end: DateLike = None,
         by: str = "service",
     ) -> CaseMix:
         """Cases, points and charges by primary CPT, payer and pool (counted cases), and by
         service type (cases having a line of that type; lines net of credits), largest first."""
-        first, last = date_range(date_range_or_start, end)
+        first, last = parse_range(date_range, end)
         mix = CaseMix()
         for dimension in ("cpt", "payer", "pool"):
             rows = self.cases.totals(
@@ -422,7 +422,7 @@ class WorkloadMetrics:
 
     def charge_lag(
         self,
-        date_range_or_start: DateLike | tuple[DateLike, DateLike] = None,
+        date_range: DateLike | tuple[DateLike, DateLike] = None,
         end: DateLike = None,
         by: str = "post",
     ) -> ChargeLag:
@@ -430,7 +430,7 @@ class WorkloadMetrics:
         mean and max, overall and per month of post (or of service). A ticket whose first
         stored posting carries a credit was first billed before the stored packets (the
         credit reverses it) and is left out."""
-        first, last = date_range(date_range_or_start, end)
+        first, last = parse_range(date_range, end)
         lags: dict[str, list[int]] = defaultdict(list)
         every: list[int] = []
         for served, posted in _first_billings(self.charges.posting_events()):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from analytics.comparisons import PeriodComparison, metric_info, percent_change
 from analytics.compensation import MonthFigures, monthly_figures
-from analytics.metrics import DateLike, UnitSums, WorkloadMetrics, date_range
+from analytics.metrics import DateLike, UnitSums, WorkloadMetrics, parse_range
 from analytics.periods import month_add
 from analytics.pipeline import pay_pipeline
 from data.reporting import ChargeReportingRepository, CheckReportingRepository
@@ -81,7 +81,7 @@ def points_report(
 ) -> PointsReport:
     """Cases (tickets), minutes, units, charges and points by pool and month of post (with
     the F2 M each month printed) or of service."""
-    first, last = date_range(start, end)
+    first, last = parse_range(start, end)
     charges = ChargeReportingRepository(session)
     per_pool = charges.totals(["month", "pool"], by=by, start=first, end=last)
     per_month = {
@@ -289,9 +289,9 @@ def drilldown_lines(
     by = filters.get("by") or ("service" if filters.get("view") == "tickets" else "post")
     query["by"] = by
     if filters.get("period") and filters.get("view") != "packet":
-        query["start"], query["end"] = date_range(filters["period"], filters["period"])
+        query["start"], query["end"] = parse_range(filters["period"], filters["period"])
     else:
-        query["start"], query["end"] = date_range(filters.get("start"), filters.get("end"))
+        query["start"], query["end"] = parse_range(filters.get("start"), filters.get("end"))
     columns = DRILLDOWN_COLUMNS + (("patient_name",) if include_names else ())
     rows = []
     for line in ChargeReportingRepository(session).lines(query):

@@ -16,7 +16,7 @@ import datetime as dt
 
 import pytest
 
-from analytics.metrics import WorkloadMetrics, as_date, bucket_of, date_range
+from analytics.metrics import WorkloadMetrics, as_date, bucket_of, parse_range
 from case_grouper import CaseGrouper
 from data.models import ChargeTransaction, Packet
 
@@ -77,15 +77,15 @@ def metrics(session) -> WorkloadMetrics:
 
 
 def test_dates_and_buckets():
-    assert date_range("2024-01", "2024-02") == (D(2024, 1, 1), D(2024, 2, 29))
-    assert date_range(("2024-01-01", "2024-12-31")) == (D(2024, 1, 1), D(2024, 12, 31))
+    assert parse_range("2024-01", "2024-02") == (D(2024, 1, 1), D(2024, 2, 29))
+    assert parse_range(("2024-01-01", "2024-12-31")) == (D(2024, 1, 1), D(2024, 12, 31))
     assert as_date("2025", end=True) == D(2025, 12, 31)
     assert bucket_of(D(2024, 12, 30), "week") == ("2025-W01", D(2024, 12, 30), D(2025, 1, 5))
     assert bucket_of(D(2024, 5, 9), "quarter") == ("2024-Q2", D(2024, 4, 1), D(2024, 6, 30))
     with pytest.raises(ValueError):
         bucket_of(D(2024, 5, 9), "fortnight")
     with pytest.raises(ValueError):
-        date_range(("2024-01-01", "2024-02-01"), "2024-03-01")
+        parse_range(("2024-01-01", "2024-02-01"), "2024-03-01")
 
 
 def test_cases_per_month_by_service_and_by_post(metrics):

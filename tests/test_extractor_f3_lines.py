@@ -1,5 +1,6 @@
 """Property test of the F3 line grammar: any mix of blank and filled optional cells (note,
-original charge month, times, OB position, split %, group pool), any patient name length
+original charge month, times, OB position, split %, group pool; even a blank CPT or pay
+code), any patient name length
 (overflowing over the codes or not), negative backouts, drawn as one PDF line and read back."""
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ def charges(draw) -> dict:
         "original_charge_month": draw(st.sampled_from([None, "2025-12", "2026-01"])),
         "site_code": draw(st.sampled_from(["UF", "SD", "MC"])),
         "service_type": draw(st.sampled_from(["An", "Me", "CP", "CC", "Mo", "NP"])),
-        "cpt_code": draw(st.sampled_from(["27447", "64445", "99100", "0213T", "01402"])),
-        "pay_code": draw(st.sampled_from(["PPO", "HMO", "MCARE", "GOV-PPO", "WC", "SELF"])),
+        "cpt_code": draw(st.sampled_from(["27447", "64445", "99100", "0213T", "01402", None])),
+        "pay_code": draw(st.sampled_from(["PPO", "HMO", "MCARE", "GOV-PPO", "WC", "SELF", None])),
         "start_time": None if start is None else f"{start // 60:02d}:{start % 60:02d}",
         "stop_time": None if start is None else f"{(start + 61) // 60:02d}:{(start + 61) % 60:02d}",
         "date_of_service": "2026-02-27",

@@ -163,6 +163,11 @@ def _parse_tail(tokens: list[str], charge: dict) -> bool:
     return True
 
 
+def _looks_like_cpt(token: str) -> bool:
+    """`27447`, `0213T`: five characters, mostly digits (pay codes are letters)."""
+    return len(token) == 5 and sum(ch.isdigit() for ch in token) >= 4
+
+
 def _empty_charge(ticket: str, page: int) -> dict:
     charge = {
         "ticket": ticket,
@@ -209,14 +214,23 @@ def parse_charge_line(words: list[Word], geometry: _PageGeometry, page: int) -> 
         charge["start_time"] = times[0]
         charge["stop_time"] = times[1] if len(times) > 1 else None
     # pay code, CPT, service type, site: the four cells right before the times
-    if end < 5:
+    if end < 4:
         return None
-    charge["pay_code"], charge["cpt_code"] = tokens[end - 1], tokens[end - 2]
     service_at = end - 3
-    if tokens[service_at] not in SERVICE_TYPES and tokens[service_at - 1] in SERVICE_TYPES:
-        # no pay code printed
-        charge["pay_code"], charge["cpt_code"] = None, tokens[end - 1]
-        service_at = end - 2
+    if tokens[service_at] not in SERVICE_TYPES:
+        # a blank CPT or pay code: the service type is one or two cells before the times
+        known = [i for i in (end - 2, end - 1) if tokens[i] in SERVICE_TYPES and i > 1]
+        if known:
+            service_at = known[0]
+    if service_at < 2:
+        return None
+    between = tokens[service_at + 1 : end]
+    if len(between) == 2:
+        charge["cpt_code"], charge["pay_code"] = between
+    elif len(between) == 1 and _looks_like_cpt(between[0]):
+        charge["cpt_code"] = between[0]
+    elif len(between) == 1:
+        charge["pay_code"] = between[0]
     charge["service_type"] = tokens[service_at]
     site_at = service_at - 1
     charge["site_code"] = tokens[site_at]

@@ -1,7 +1,7 @@
 """Property test of the F3 line grammar: any mix of blank and filled optional cells (note,
-original charge month, times, OB position, split %, group pool; even a blank CPT or pay
-code), any patient name length
-(overflowing over the codes or not), negative backouts, drawn as one PDF line and read back."""
+original charge month, times, OB position, split %, group pool; even a blank CPT or pay code),
+any patient name length (overflowing over the codes or not), negative backouts, drawn cell by
+cell, name last, or as one text-mode string, in three fonts, and read back."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ charges posted in it, the cases served in it and the pipeline as of it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,10 +17,20 @@ from sqlalchemy.orm import Session
 
 from analytics.comparisons import PeriodComparison, metric_info, percent_change
 from analytics.compensation import MonthFigures, monthly_figures
-from analytics.metrics import DateLike, UnitSums, WorkloadMetrics, parse_range
+from analytics.metrics import (
+    COUNTED_CASE_MIN_POINTS,
+    DateLike,
+    UnitSums,
+    WorkloadMetrics,
+    parse_range,
+)
 from analytics.periods import month_add
 from analytics.pipeline import pay_pipeline
-from data.reporting import ChargeReportingRepository, CheckReportingRepository
+from data.reporting import (
+    CaseReportingRepository,
+    ChargeReportingRepository,
+    CheckReportingRepository,
+)
 
 
 @dataclass
@@ -278,6 +289,57 @@ DRILLDOWN_COLUMNS = (
 )
 
 
+CASE_COLUMNS = (
+    "ticket",
+    "date_of_service",
+    "first_start_time",
+    "cpt_codes",
+    "primary_cpt",
+    "pay_code",
+    "sub_pool",
+    "line_count",
+    "anes_time_min",
+    "anes_base_units",
+    "med_base_units",
+    "other_units",
+    "charge_amount",
+    "points",
+    "first_post_date",
+    "last_post_date",
+)
+
+
+def _drilldown_query(filters: dict[str, Any], default_by: str) -> dict[str, Any]:
+    """Repository filters from a drill-down dict: ``period`` becomes that month's range of
+    ``by``'s date (except for a packet, which is its own filter)."""
+    query = {k: v for k, v in filters.items() if k not in ("view", "metric", "period")}
+    query["by"] = filters.get("by") or default_by
+    if filters.get("period") and filters.get("view") != "packet":
+        query["start"], query["end"] = parse_range(filters["period"], filters["period"])
+    else:
+        query["start"], query["end"] = parse_range(filters.get("start"), filters.get("end"))
+    return query
+
+
+def _as_rows(objects: list[Any], columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    rows = []
+    for obj in objects:
+        row = {column: getattr(obj, column) for column in columns}
+        rows.append({k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()})
+    return rows
+
+
+def drilldown_cases(
+    session: Session, filters: dict[str, Any], include_names: bool = False
+) -> list[dict[str, Any]]:
+    """The counted cases behind a workload figure or case-mix slice: ``by`` (``service``
+    by default, or ``post``), ``period`` or ``start``/``end``, ``cpt``, ``pool``, ``payer``."""
+    query = _drilldown_query(filters, "service")
+    query["min_points"] = COUNTED_CASE_MIN_POINTS
+    columns = CASE_COLUMNS + (("patient_name",) if include_names else ())
+    return _as_rows(CaseReportingRepository(session).cases(query), columns)
+
+
 def drilldown_lines(
     session: Session, filters: dict[str, Any], include_names: bool = False
 ) -> list[dict[str, Any]]:
@@ -285,18 +347,7 @@ def drilldown_lines(
     ``drilldown`` dict or any of: ``by`` (``post`` or ``service``), ``period`` (a month),
     ``start``/``end``, ``pool``, ``cpt``, ``payer``, ``service_type``, ``ticket``,
     ``ticket_from``/``ticket_to``, ``packet_id``."""
-    query = {k: v for k, v in filters.items() if k not in ("view", "metric", "period")}
-    by = filters.get("by") or ("service" if filters.get("view") == "tickets" else "post")
-    query["by"] = by
-    if filters.get("period") and filters.get("view") != "packet":
-        query["start"], query["end"] = parse_range(filters["period"], filters["period"])
-    else:
-        query["start"], query["end"] = parse_range(filters.get("start"), filters.get("end"))
+    default_by = "service" if filters.get("view") == "tickets" else "post"
+    query = _drilldown_query(filters, default_by)
     columns = DRILLDOWN_COLUMNS + (("patient_name",) if include_names else ())
-    rows = []
-    for line in ChargeReportingRepository(session).lines(query):
-        row = {column: getattr(line, column) for column in columns}
-        for key in ("date_of_service", "date_of_post"):
-            row[key] = row[key].isoformat() if row[key] else None
-        rows.append(row)
-    return rows
+    return _as_rows(ChargeReportingRepository(session).lines(query), columns)

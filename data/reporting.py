@@ -258,14 +258,16 @@ class CaseReportingRepository:
         return _rows(self.session, stmt)
 
     def cases(self, filters: dict[str, Any]) -> list[MasterCase]:
-        """The cases behind an aggregate (drill-down): ``by``, ``start``, ``end``, and any of
-        ``cpt``, ``pool``, ``payer`` as equality filters."""
+        """The cases behind an aggregate (drill-down): ``by``, ``start``, ``end``, any of
+        ``cpt``, ``pool``, ``payer`` as equality filters, and ``min_points``."""
         date_column = self.date_column(filters.get("by", "service"))
         stmt = select(MasterCase).order_by(date_column, MasterCase.ticket)
         stmt = _in_range(stmt, date_column, filters.get("start"), filters.get("end"))
         for name, column in self.GROUPS.items():
             if filters.get(name) is not None:
                 stmt = stmt.where(column == filters[name])
+        if filters.get("min_points") is not None:
+            stmt = stmt.where(MasterCase.points > filters["min_points"])
         return list(self.session.scalars(stmt))
 
 

@@ -221,3 +221,18 @@ def test_an_empty_database_gives_empty_answers(session):
     assert glance(session)["period"] is None
     assert income_velocity(session)["projection"] is None
     assert all_alerts(session) == []
+
+
+def test_a_case_mix_slice_drills_down_to_its_cases(metrics):
+    from analytics.reports import drilldown_cases
+
+    session = metrics.session
+    ppo = drilldown_cases(session, {"payer": "PPO", "start": "2024-01", "end": "2024-02"})
+    # 73100006 (PPO) was backed out: not a case, as in the case mix.
+    assert [case["ticket"] for case in ppo] == ["73100001", "73100005"]
+    assert ppo[0]["date_of_service"] == "2024-01-03" and ppo[0]["points"] == 8.5
+    assert "patient_name" not in ppo[0]
+    january = drilldown_cases(session, {"period": "2024-01", "pool": "UTCS"})
+    assert [case["ticket"] for case in january] == ["73100001", "73100002"]
+    posted = drilldown_cases(session, {"by": "post", "period": "2024-01"}, include_names=True)
+    assert [case["ticket"] for case in posted] == ["73100002"] and "patient_name" in posted[0]

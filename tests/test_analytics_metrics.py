@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analytics.metrics import WorkloadMetrics, as_date, bucket_of, parse_range
 from case_grouper import CaseGrouper
@@ -236,3 +238,21 @@ def test_a_case_mix_slice_drills_down_to_its_cases(metrics):
     assert [case["ticket"] for case in january] == ["73100001", "73100002"]
     posted = drilldown_cases(session, {"by": "post", "period": "2024-01"}, include_names=True)
     assert [case["ticket"] for case in posted] == ["73100002"] and "patient_name" in posted[0]
+
+
+@given(
+    start=st.dates(min_value=D(2015, 1, 1), max_value=D(2035, 1, 1)),
+    span=st.integers(min_value=0, max_value=800),
+    granularity=st.sampled_from(["day", "week", "month", "quarter", "year"]),
+)
+def test_buckets_tile_any_range_without_gaps_or_overlaps(start, span, granularity):
+    from analytics.metrics import _buckets
+
+    end = start + dt.timedelta(days=span)
+    buckets = _buckets(start, end, granularity)
+    assert buckets[0][1] <= start <= buckets[0][2] and buckets[-1][1] <= end <= buckets[-1][2]
+    for (_, _, last), (_, first, _) in zip(buckets, buckets[1:], strict=False):
+        assert first == last + dt.timedelta(days=1)
+    assert len({label for label, _, _ in buckets}) == len(buckets)
+    for label, first, last in buckets:
+        assert bucket_of(first, granularity)[0] == label == bucket_of(last, granularity)[0]

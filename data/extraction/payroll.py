@@ -46,6 +46,21 @@ def _period_and_pay_date(lines: list[Line], info: dict) -> None:
                     info.setdefault("pay_date", paid)
 
 
+def _amount_titles(line: Line) -> list[Word]:
+    """`Amount` and `YTD Amt` titles of both tables as pseudo-words (for their x)."""
+    titles = []
+    words = line.words
+    for i, word in enumerate(words):
+        lowered = word.text.lower()
+        if lowered in ("amount", "current"):
+            titles.append(word)
+        elif lowered == "ytd":
+            last = words[i + 1] if i + 1 < len(words) and words[i + 1].text.lower() in (
+                "amt", "amount") else word  # fmt: skip
+            titles.append(Word("ytd", word.x0, last.x1, word.y0, word.y1, word.order))
+    return titles
+
+
 def _halves(words: list[Word], cut: float) -> tuple[list[Word], list[Word]]:
     margin = 0.3 * (words[0].height if words else 8.0)
     left = [w for w in words if w.x0 < cut - margin]
@@ -71,7 +86,8 @@ def parse_payroll(pages: list[Page]) -> tuple[dict | None, dict]:
         index, cut = found
         body = page.lines[index + 1 :]
         halves = [_halves(line.words, cut) for line in body]
-        columns = [measure_columns([h[s] for h in halves], 2) for s in range(2)]
+        titles = _halves(_amount_titles(page.lines[index]), cut)
+        columns = [measure_columns([h[s] for h in halves], 2, titles[s]) for s in range(2)]
         misses = 0
         for half_pair in halves:
             got = False

@@ -36,7 +36,14 @@ def needs_upgrade(engine: Engine) -> bool:
     return schema_version(engine) != head_revision()
 
 
-def upgrade_to_head(engine: Engine) -> str | None:
-    """Create or upgrade the database to the newest schema; returns the revision now in force."""
+def upgrade_to_head(engine: Engine, backup: bool = True) -> str | None:
+    """Create or upgrade the database to the newest schema; returns the revision now in force.
+
+    An existing database that is not at head is backed up first (``backup=False`` for a
+    copy being restored, which is a backup already)."""
+    if backup and schema_version(engine) not in (None, head_revision()):
+        from data.backup import backup_before
+
+        backup_before("before schema migration", engine.url.render_as_string(False))
     command.upgrade(alembic_config(engine), "head")
     return schema_version(engine)

@@ -1,8 +1,8 @@
 """Part 5, the business and medical expense report: a few lines and a pre-tax total.
 
 Text columns (reimbursement #, invoice, description, vendor) are cut at the x where each title
-starts on this page; a phrase (words drawn one after another, a space apart) stays in the
-column it starts in, so a description running over the vendor column stays one description.
+starts on this page; words of one drawn string, a space apart, stay in the column the string
+starts in, so a description running over the vendor column stays one description.
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ def _parse_line(words: list[Word], starts: list[tuple[float, str]]) -> dict | No
         if (
             previous is not None
             and word.phrase == previous.phrase
+            and word.obj == previous.obj
             and previous_column in ("description", "vendor", "invoice", "reimb")
         ):
-            column = previous_column
+            column = previous_column  # the same string running over the next column
         cells.setdefault(column, []).append(word.text)
         previous, previous_column = word, column
     date_text = " ".join(cells.get("date", []))

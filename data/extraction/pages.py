@@ -47,6 +47,7 @@ class Word:
     order: int  # index of its first character in the page's drawing order
     phrase: int = 0  # words drawn one after another, a space apart, share a phrase
     vertical: bool = False
+    obj: int = 0  # the text object (one drawn string) of its first character
 
     @property
     def xc(self) -> float:
@@ -340,7 +341,9 @@ def _build_words(chars: list) -> tuple[list[Word], list[Word]]:
             same_line = abs(yc - last_yc) < 0.3 * max(last_h, height)
             if not (same_line and -0.05 * height <= gap <= height):
                 phrase += 1
-        words.append(Word("".join(c[0] for c in current), x0, x1, y0, y1, start, phrase))
+        words.append(
+            Word("".join(c[0] for c in current), x0, x1, y0, y1, start, phrase, False, first[5])
+        )
         last_x1, last_yc, last_h = x1, yc, height
         current = []
 

@@ -247,7 +247,7 @@ def _section4(lines: list[Line], pool: dict) -> None:
 def _section5(lines: list[Line], pool: dict) -> None:
     for line in lines:
         values = _values(line.words)
-        if len(values) == 3 and len(line.words) == 3:
+        if len(values) == 3:
             r, q, s = (v for _, v in values)
             pool["total_allocation"], pool["current_allocation"] = r, s
             pool.setdefault("prior_allocation", q)
@@ -299,7 +299,7 @@ def parse_pool_page(page: Page) -> dict | None:
         match = POOL_RE.match(line.text)
         if match:
             pool["pool"], pool["name"] = match["code"], match["name"].strip()
-        elif "totalforallpools" in line.compact:
+        elif "allpools" in line.compact:
             pool["pool"], pool["name"] = "ALL", "TOTAL FOR ALL POOLS"
     if pool["pool"] is None:
         return None

@@ -74,6 +74,7 @@ def parse_compensation(pages: list[Page]) -> tuple[dict, dict]:
     out: list[dict] = []
     section: str | None = None
     closed = False
+    measured = None
     for page in pages:
         header = _column_header_index(page)
         start = 0 if header is None else header + 1
@@ -85,6 +86,10 @@ def parse_compensation(pages: list[Page]) -> tuple[dict, dict]:
         if header is not None:
             headers = _column_titles(page.lines[header])
         columns = measure_columns([line.words for line in body], 2, headers)
+        if columns is not None and columns.measured:
+            measured = (columns, [w.xc for w in headers])
+        elif measured is not None and _same_titles(measured[1], headers):
+            columns = measured[0]  # no full line here: the previous page's columns, same titles
         rows = [split_amounts(line.words, columns, 2) for line in body]
         last_amount_row = max(
             (i for i, (_, cells) in enumerate(rows) if any(c is not None for c in cells)),
@@ -108,6 +113,14 @@ def parse_compensation(pages: list[Page]) -> tuple[dict, dict]:
                 continue
             out.append(_line(section, label, cells, False))
     return {"lines": out}, info
+
+
+def _same_titles(before: list[float], titles: list[Word]) -> bool:
+    """The column titles stand where they stood on the previous page (same layout)."""
+    now = [w.xc for w in titles]
+    return len(now) == len(before) and all(
+        abs(a - b) < 2.0 for a, b in zip(before, now, strict=True)
+    )
 
 
 def _line(section: str | None, label: str | None, cells: list, subtotal: bool) -> dict:

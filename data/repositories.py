@@ -689,3 +689,77 @@ class ExportLogRepository(_Repository):
     def recent(self, limit: int = 50) -> list[ExportLog]:
         stmt = select(ExportLog).order_by(ExportLog.export_date.desc(), ExportLog.id.desc())
         return list(self.session.scalars(stmt.limit(limit)))
+
+
+class AuditRepository(_Repository):
+    """What the billing audit reads and writes: charge lines with their packet's period,
+    and the stored case-log rows by their content keys."""
+
+    def charge_lines_with_period(
+        self, start: dt.date | None, end: dt.date | None
+    ) -> list[tuple[ChargeTransaction, str]]:
+        """(line, packet period) for lines whose date of service is in range, by ticket and
+        date of post."""
+        stmt = (
+            select(ChargeTransaction, Packet.period)
+            .join(Packet, Packet.id == ChargeTransaction.packet_id)
+            .order_by(
+                ChargeTransaction.ticket, ChargeTransaction.date_of_post, ChargeTransaction.id
+            )
+        )
+        if start:
+            stmt = stmt.where(ChargeTransaction.date_of_service >= start)
+        if end:
+            stmt = stmt.where(ChargeTransaction.date_of_service <= end)
+        return [(line, period) for line, period in self.session.execute(stmt)]
+
+    def post_date_span(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and latest date of post of any stored line."""
+        posted = ChargeTransaction.date_of_post
+        row = self.session.execute(select(func.min(posted), func.max(posted))).one()
+        return row[0], row[1]
+
+    def first_period(self) -> str | None:
+        return self.session.scalar(select(func.min(Packet.period)))
+
+    def case_log_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of these row keys are stored already."""
+        keys = list(keys)
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            stmt = select(UserCaseLog.row_key).where(UserCaseLog.row_key.in_(chunk))
+            found |= set(self.session.scalars(stmt))
+        return found
+
+    def case_log_span(self) -> tuple[dt.date | None, dt.date | None]:
+        row = self.session.execute(
+            select(func.min(UserCaseLog.case_date), func.max(UserCaseLog.case_date))
+        ).one()
+        return row[0], row[1]
+
+
+class ForecastInputRepository(_Repository):
+    """Charge points by pool and day, for the forecast's posting-backlog estimate."""
+
+    def points_by_service_and_post_date(self) -> list[tuple[str | None, Any, Any, float]]:
+        """(sub pool, date of service, date of post, points) summed, oldest post first."""
+        stmt = (
+            select(
+                ChargeTransaction.sub_pool,
+                ChargeTransaction.date_of_service,
+                ChargeTransaction.date_of_post,
+                func.coalesce(func.sum(ChargeTransaction.points), 0.0),
+            )
+            .where(
+                ChargeTransaction.date_of_post.is_not(None),
+                ChargeTransaction.date_of_service.is_not(None),
+            )
+            .group_by(
+                ChargeTransaction.sub_pool,
+                ChargeTransaction.date_of_service,
+                ChargeTransaction.date_of_post,
+            )
+            .order_by(ChargeTransaction.date_of_post, ChargeTransaction.date_of_service)
+        )
+        return [tuple(row) for row in self.session.execute(stmt)]

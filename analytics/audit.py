@@ -1,0 +1,1170 @@
+"""Billing audit: the physician's own case log against what the billing company billed.
+
+Are all my cases billed, and billed right? Each logged case is matched one to one with a
+billed case (a ticket, from all of its F3 lines in every packet), in this order, each
+match keeping its reason and a confidence:
+
+1. ticket exact, same date of service, and the CPT or the start time agrees (1.0);
+2. date of service + start time within 15 minutes + a common CPT code (0.9);
+3. date of service + a common CPT code (+ a fuzzy patient-name score with rapidfuzz when
+   both sides have a name) (0.5-0.85);
+4. ticket exact and same date although CPT and time disagree (0.6);
+5. otherwise the logged case is left for review: missing.
+
+Findings (``KINDS``): cases missing from billing, *pending* when served within the
+physician's own charge lag (90th percentile of days from service to first posting) before
+the latest date of post, else *overdue*; billed cases not in the log (unexpected) within
+the audited dates; mismatches (CPT, ticket, minutes); duplicates; time arithmetic;
+overlapping anesthesia times; base units unlike the same CPT's earlier cases; zeroed
+medical units (``Z``); open ticket-sequence gaps (no log needed). Each finding names its
+ticket, date of service, CPT codes, packet period and PDF page, so a dispute can cite it.
+Definitions and choices: docs/audit.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy.orm import Session
+
+from analytics.caselog import LogRow, ParsedLog
+from analytics.metrics import WorkloadMetrics
+from analytics.periods import month_of
+from data.models import ChargeTransaction, UserCaseLog
+from data.reporting import PoolReportingRepository
+from data.repositories import AuditRepository, UserCaseLogRepository
+
+KINDS: tuple[str, ...] = (
+    "missing_pending",
+    "missing_overdue",
+    "unexpected",
+    "cpt_mismatch",
+    "ticket_mismatch",
+    "time_mismatch",
+    "duplicate",
+    "time_arithmetic",
+    "overlap",
+    "base_units",
+    "zeroed",
+    "ticket_gap",
+)
+KIND_LABELS: dict[str, str] = {
+    "missing_pending": "Missing, probably still pending",
+    "missing_overdue": "Missing, overdue",
+    "unexpected": "Billed, not in your log",
+    "cpt_mismatch": "CPT differs",
+    "ticket_mismatch": "Ticket differs",
+    "time_mismatch": "Minutes differ from your times",
+    "duplicate": "Billed twice",
+    "time_arithmetic": "Stop − start ≠ minutes",
+    "overlap": "Overlapping anesthesia times",
+    "base_units": "Base units unlike earlier cases",
+    "zeroed": "Medical units zeroed (Z)",
+    "ticket_gap": "Ticket-sequence gap",
+}
+MISMATCH_KINDS = ("cpt_mismatch", "ticket_mismatch", "time_mismatch")
+DISCREPANCY_KINDS = KINDS[3:]
+TIME_WINDOW_MIN = 15
+MINUTES_TOLERANCE = 5
+NAME_MIN_SCORE = 60
+#: F2 Section 1 time multiplier (points per anesthesia minute), for minute differences.
+POINTS_PER_MINUTE = 0.10
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _minutes(hhmm: str | None) -> int | None:
+    if not hhmm or ":" not in hhmm:
+        return None
+    hours, minutes = hhmm.split(":", 1)
+    try:
+        return int(hours) * 60 + int(minutes[:2])
+    except ValueError:
+        return None
+
+
+def _clock_distance(a: int, b: int) -> int:
+    diff = abs(a - b) % 1440
+    return min(diff, 1440 - diff)
+
+
+def _span(start: int, stop: int) -> int:
+    """Minutes from start to stop on the clock, past midnight allowed."""
+    return (stop - start) % 1440
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def name_score(logged: str | None, billed: str | None) -> float | None:
+    """0-100 likeness of a logged patient (initials or a name) and a billed one; None when
+    either is missing. Initials (2-3 letters) compare with the billed name's initials in
+    either order."""
+    if not logged or not billed:
+        return None
+    log_plain, billed_plain = _plain(logged), _plain(billed)
+    letters = "".join(ch for ch in log_plain if ch.isalpha())
+    if (
+        len(letters) <= 3
+        and len(log_plain.replace(".", "").split()) <= 3
+        and " " not in (log_plain.strip())
+    ):
+        words = [w for w in billed_plain.replace(",", " ").split() if w]
+        initials = {"".join(w[0] for w in words)}
+        if len(words) >= 2:
+            initials |= {words[1][0] + words[0][0], words[0][0] + words[1][0]}
+            initials |= {"".join(w[0] for w in words[1:]) + words[0][0]}
+        return 100.0 if letters in initials else 0.0
+    return float(fuzz.token_sort_ratio(log_plain.replace(",", " "), billed_plain))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class LogEntry:
+    """A logged case, from the stored log (``id``) or straight from a parsed file."""
+
+    row_number: int | None
+    case_date: dt.date
+    ticket: str | None
+    cpt_codes: tuple[str, ...]
+    start_time: str | None = None
+    stop_time: str | None = None
+    patient: str | None = None
+    notes: str | None = None
+    source_file: str | None = None
+    id: int | None = None
+
+    @classmethod
+    def from_row(cls, row: LogRow, source_file: str | None = None) -> LogEntry:
+        return cls(
+            row.row_number, row.case_date, row.ticket, row.cpt_codes, row.start_time,
+            row.stop_time, row.patient, row.notes, source_file,
+        )  # fmt: skip
+
+    @classmethod
+    def from_model(cls, row: UserCaseLog) -> LogEntry:
+        codes = tuple(c for c in (row.cpt_codes or "").split(",") if c)
+        return cls(
+            row.row_number, row.case_date, row.patient_ticket, codes, row.start_time,
+            row.stop_time, row.patient, row.notes, row.source_file, row.id,
+        )  # fmt: skip
+
+    @property
+    def logged_minutes(self) -> int | None:
+        start, stop = _minutes(self.start_time), _minutes(self.stop_time)
+        return None if start is None or stop is None else _span(start, stop)
+
+
+@dataclass
+class BilledLine:
+    """One F3 line with the period of the packet it came in."""
+
+    line: ChargeTransaction
+    period: str
+
+    @property
+    def credit(self) -> bool:
+        return (self.line.charge_amount or 0) < 0 or (self.line.anes_time_min or 0) < 0
+
+
+@dataclass
+class BilledCase:
+    """A ticket as billed: all of its lines, in every packet."""
+
+    ticket: str
+    date_of_service: dt.date | None
+    lines: list[BilledLine]
+
+    @property
+    def first(self) -> BilledLine:
+        return self.lines[0]
+
+    @property
+    def period(self) -> str:
+        return self.first.period
+
+    @property
+    def page(self) -> int | None:
+        return self.first.line.page
+
+    @property
+    def patient(self) -> str | None:
+        return next((b.line.patient_name for b in self.lines if b.line.patient_name), None)
+
+    @property
+    def first_post(self) -> dt.date | None:
+        return min((b.line.date_of_post for b in self.lines if b.line.date_of_post), default=None)
+
+    @property
+    def cpt_codes(self) -> tuple[str, ...]:
+        """Codes of its procedure lines (anesthesia, blocks, pain), not modifiers (Mo)."""
+        codes: list[str] = []
+        for billed in self.lines:
+            code = billed.line.cpt_code
+            if code and billed.line.service_type != "Mo" and code not in codes:
+                codes.append(code)
+        return tuple(codes)
+
+    def anesthesia_lines(self) -> list[ChargeTransaction]:
+        """Its charged anesthesia lines, each segment once: no credits, no ``D`` reposting,
+        a rebill after a backout not counted again."""
+        seen: set[tuple] = set()
+        out = []
+        for billed in self.lines:
+            line = billed.line
+            if line.service_type != "An" or billed.credit or line.note == "D":
+                continue
+            key = (line.cpt_code, line.start_time, line.stop_time, line.split_percent)
+            if key not in seen:
+                seen.add(key)
+                out.append(line)
+        return out
+
+    @property
+    def start(self) -> int | None:
+        starts = [_minutes(line.start_time) for line in self.anesthesia_lines()]
+        starts = [s for s in starts if s is not None]
+        return min(starts) if starts else None
+
+    @property
+    def minutes(self) -> float:
+        return sum(line.anes_time_min or 0 for line in self.anesthesia_lines())
+
+    @property
+    def points(self) -> float:
+        return sum(b.line.points or 0 for b in self.lines)
+
+    @property
+    def pool(self) -> str | None:
+        return next((b.line.sub_pool for b in self.lines if b.line.sub_pool), None)
+
+
+def group_cases(lines: Iterable[BilledLine]) -> dict[str, BilledCase]:
+    """Billed lines -> one BilledCase per ticket (lines kept in posting order)."""
+    cases: dict[str, BilledCase] = {}
+    for billed in lines:
+        ticket = billed.line.ticket
+        case = cases.get(ticket)
+        if case is None:
+            cases[ticket] = BilledCase(ticket, billed.line.date_of_service, [billed])
+        else:
+            case.lines.append(billed)
+            if case.date_of_service is None:
+                case.date_of_service = billed.line.date_of_service
+    return cases
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Match:
+    entry: LogEntry
+    case: BilledCase
+    reason: str
+    confidence: float
+
+
+@dataclass
+class Comparison:
+    """One-to-one matches, and what is left on each side."""
+
+    matches: list[Match] = field(default_factory=list)
+    unmatched_log: list[LogEntry] = field(default_factory=list)
+    unmatched_billed: list[BilledCase] = field(default_factory=list)
+
+
+@dataclass
+class Finding:
+    """One thing for the billing company to answer, with where to find it."""
+
+    kind: str
+    ticket: str | None
+    date_of_service: str | None
+    cpt_codes: list[str]
+    detail: str
+    period: str | None = None  # the packet (pay period) to look in
+    page: int | None = None  # 1-based page of that packet's PDF
+    log_row: int | None = None  # line of the case-log file
+    source_file: str | None = None
+    points: float | None = None  # what it is worth (missing/mismatch), at the multipliers
+    dollars: float | None = None  # points × the pool's current rate
+    patient: str | None = None  # private: only in reports when asked
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    def to_dict(self, include_names: bool = False) -> dict[str, Any]:
+        out = asdict(self)
+        if not include_names:
+            out.pop("patient")
+        return out
+
+
+@dataclass
+class ExpectedIncome:
+    points: float
+    dollars: float
+    rate: float | None
+    basis: str
+
+
+@dataclass
+class MonthVariance:
+    """Logged vs billed cases of one service month (the design's 10 % variance)."""
+
+    month: str
+    logged: int
+    billed: int
+    matched: int
+    missing: int
+    unexpected: int
+    variance: float | None  # (billed - logged) / logged
+    flagged: bool
+    median_days_to_post: float | None
+
+
+@dataclass
+class Discrepancies:
+    findings: list[Finding]
+    months: list[MonthVariance]
+    threshold: float
+
+
+@dataclass
+class TimelineRow:
+    date_of_service: str
+    ticket: str | None
+    date_of_post: str | None
+    days: int | None
+    status: str  # billed | unexpected | missing_pending | missing_overdue
+    period: str | None
+
+
+@dataclass
+class AuditReport:
+    """Everything the audit page, the CLI and the report file show."""
+
+    start: dt.date
+    end: dt.date
+    log_rows: int
+    billed_cases: int
+    matches: list[Match]
+    findings: list[Finding]
+    months: list[MonthVariance]
+    timeline: list[TimelineRow]
+    lag_p90_days: float | None
+    latest_post: dt.date | None
+    not_covered: int  # logged cases served before the first stored packet's month
+    expected: dict[str, ExpectedIncome]
+    match_reasons: dict[str, int]
+
+    def counts(self) -> dict[str, int]:
+        counts = Counter(f.kind for f in self.findings)
+        return {kind: counts.get(kind, 0) for kind in KINDS}
+
+    def of_kind(self, kind: str) -> list[Finding]:
+        return [f for f in self.findings if f.kind == kind]
+
+    def report_rows(self, include_names: bool = False) -> list[dict[str, Any]]:
+        """The findings as plain rows for the PDF, Excel and CSV reports."""
+        rows = []
+        for f in self.findings:
+            row = {
+                "kind": f.kind,
+                "what": f.label,
+                "ticket": f.ticket or "",
+                "date_of_service": f.date_of_service or "",
+                "cpt_codes": ", ".join(f.cpt_codes),
+                "detail": f.detail,
+                "period": f.period or "",
+                "page": f.page if f.page is not None else "",
+                "log_row": f.log_row if f.log_row is not None else "",
+                "points": round(f.points, 2) if f.points is not None else "",
+                "dollars": round(f.dollars, 2) if f.dollars is not None else "",
+            }
+            if include_names:
+                row["patient"] = f.patient or ""
+            rows.append(row)
+        return rows
+
+    def to_dict(self, include_names: bool = False) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "log_rows": self.log_rows,
+            "billed_cases": self.billed_cases,
+            "matched": len(self.matches),
+            "match_reasons": self.match_reasons,
+            "counts": self.counts(),
+            "lag_p90_days": self.lag_p90_days,
+            "latest_post": self.latest_post.isoformat() if self.latest_post else None,
+            "not_covered": self.not_covered,
+            "expected": {k: asdict(v) for k, v in self.expected.items()},
+            "months": [asdict(m) for m in self.months],
+            "findings": [f.to_dict(include_names) for f in self.findings],
+        }
+
+
+REPORT_COLUMNS: list[tuple[str, str]] = [
+    ("what", "Finding"),
+    ("ticket", "Ticket"),
+    ("date_of_service", "Date of service"),
+    ("cpt_codes", "CPT codes"),
+    ("detail", "Detail"),
+    ("period", "Packet"),
+    ("page", "Page"),
+    ("log_row", "Log row"),
+    ("points", "Points"),
+    ("dollars", "Dollars"),
+    ("kind", "Kind"),
+]
+
+
+@dataclass
+class StoreResult:
+    added: int
+    already: int
+    repeated_in_file: int
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _codes_agree(entry: LogEntry, case: BilledCase) -> bool:
+    return bool(set(entry.cpt_codes) & set(case.cpt_codes))
+
+
+def _time_gap(entry: LogEntry, case: BilledCase) -> int | None:
+    logged, billed = _minutes(entry.start_time), case.start
+    return None if logged is None or billed is None else _clock_distance(logged, billed)
+
+
+def match_cases(entries: Sequence[LogEntry], cases: Sequence[BilledCase]) -> Comparison:
+    """One-to-one matches of logged and billed cases (stages in the module docstring)."""
+    by_ticket = {case.ticket: case for case in cases}
+    by_date: dict[dt.date | None, list[BilledCase]] = defaultdict(list)
+    for case in cases:
+        by_date[case.date_of_service].append(case)
+    used: set[str] = set()
+    matched: dict[int, Match] = {}
+
+    def take(i: int, case: BilledCase, reason: str, confidence: float) -> None:
+        used.add(case.ticket)
+        matched[i] = Match(entries[i], case, reason, round(confidence, 2))
+
+    def open_entries() -> list[tuple[int, LogEntry]]:
+        return [(i, e) for i, e in enumerate(entries) if i not in matched]
+
+    for i, entry in open_entries():  # 1. ticket exact, corroborated
+        case = by_ticket.get(entry.ticket or "")
+        if case is None or case.ticket in used or case.date_of_service != entry.case_date:
+            continue
+        gap = _time_gap(entry, case)
+        agrees = _codes_agree(entry, case) or (gap is not None and gap <= TIME_WINDOW_MIN)
+        if agrees or (not entry.cpt_codes and entry.start_time is None):
+            take(i, case, "ticket exact, same date of service", 1.0)
+
+    for i, entry in open_entries():  # 2. date + start time + CPT
+        best = None
+        for case in by_date.get(entry.case_date, []):
+            gap = _time_gap(entry, case)
+            if case.ticket in used or gap is None or gap > TIME_WINDOW_MIN:
+                continue
+            if _codes_agree(entry, case) and (best is None or gap < best[0]):
+                best = (gap, case)
+        if best:
+            take(i, best[1], f"date of service, start within {best[0]} min, CPT", 0.9)
+
+    for i, entry in open_entries():  # 3. date + CPT (+ fuzzy name)
+        candidates = [
+            c
+            for c in by_date.get(entry.case_date, [])
+            if c.ticket not in used and _codes_agree(entry, c)
+        ]
+        scored = []
+        for case in candidates:
+            score = name_score(entry.patient, case.patient)
+            if score is not None and score < NAME_MIN_SCORE:
+                continue
+            gap = _time_gap(entry, case)
+            scored.append((-(score or 0), gap if gap is not None else 9999, case.ticket, case))
+        if not scored:
+            continue
+        scored.sort(key=lambda item: item[:3])
+        score, case = -scored[0][0], scored[0][3]
+        if score:
+            reason = f"date of service, CPT, patient name {score:.0f}% alike"
+            take(i, case, reason, 0.65 + score / 500)
+        elif len(scored) == 1:
+            take(i, case, "date of service, CPT (the only such case that day)", 0.7)
+        else:
+            take(i, case, f"date of service, CPT (one of {len(scored)} such cases)", 0.5)
+
+    for i, entry in open_entries():  # 4. ticket + date, nothing else agrees
+        case = by_ticket.get(entry.ticket or "")
+        if case and case.ticket not in used and case.date_of_service == entry.case_date:
+            take(i, case, "ticket exact, same date of service; CPT and time differ", 0.6)
+
+    return Comparison(
+        matches=[matched[i] for i in sorted(matched)],
+        unmatched_log=[e for i, e in enumerate(entries) if i not in matched],
+        unmatched_billed=[c for c in cases if c.ticket not in used],
+    )
+
+
+# --------------------------------------------------------------------------- the audit
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+class BillingAudit:
+    """The design's billing audit over the stored packets and case log."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.repo = AuditRepository(session)
+        self.log_repo = UserCaseLogRepository(session)
+        self._history: dict[str, BilledCase] | None = None
+        self._lag: float | None | bool = False
+        self._rates: tuple[dict[str, float], float | None] | None = None
+
+    # ------------------------------------------------------------------ inputs
+
+    def store_log(self, parsed: ParsedLog) -> StoreResult:
+        """Store a parsed log's rows in ``user_case_log``; rows already stored (same
+        content key) are skipped. The caller owns the transaction."""
+        keys = {row.row_key: row for row in parsed.rows}
+        already = self.repo.case_log_keys(keys)
+        new = [
+            UserCaseLog(
+                case_date=row.case_date,
+                patient_ticket=row.ticket,
+                cpt_codes=",".join(row.cpt_codes) or None,
+                notes=row.notes,
+                start_time=row.start_time,
+                stop_time=row.stop_time,
+                patient=row.patient,
+                source_file=parsed.source_file[:255],
+                row_number=row.row_number,
+                row_key=key,
+                verified_in_billing=False,
+            )
+            for key, row in keys.items()
+            if key not in already
+        ]
+        self.log_repo.add_all(new)
+        return StoreResult(len(new), len(already), len(parsed.repeated))
+
+    def default_range(self) -> tuple[dt.date, dt.date] | None:
+        """The stored log's months, first day of the first to last day of the last."""
+        first, last = self.repo.case_log_span()
+        if first is None or last is None:
+            return None
+        return first.replace(day=1), _month_end(last)
+
+    def _entries(self, start: dt.date, end: dt.date) -> list[LogEntry]:
+        return [LogEntry.from_model(r) for r in self.log_repo.find_by_date_range(start, end)]
+
+    def _all_cases(self) -> dict[str, BilledCase]:
+        """Every stored billed case (the base-unit history needs the earlier ones too)."""
+        if self._history is None:
+            rows = self.repo.charge_lines_with_period(None, None)
+            self._history = group_cases(BilledLine(line, period) for line, period in rows)
+        return self._history
+
+    def billed_cases(self, start: dt.date, end: dt.date) -> list[BilledCase]:
+        """Billed cases served within the dates, by date of service and ticket."""
+        cases = [
+            c
+            for c in self._all_cases().values()
+            if c.date_of_service and start <= c.date_of_service <= end
+        ]
+        return sorted(cases, key=lambda c: (c.date_of_service, c.ticket))
+
+    def lag_p90(self) -> float | None:
+        """The physician's own charge lag: 90th percentile of days from service to first
+        posting, over every stored case."""
+        if self._lag is False:
+            self._lag = WorkloadMetrics(self.session).charge_lag().overall.p90_days
+        return self._lag  # type: ignore[return-value]
+
+    def current_rates(self) -> tuple[dict[str, float], float | None]:
+        """Each pool's $/point rate in its latest packet, and their mean (for cases whose
+        pool has no rate)."""
+        if self._rates is None:
+            rates: dict[str, float] = {}
+            for row in PoolReportingRepository(self.session).pool_figures():
+                if row["pool"] != "ALL" and row["rate"]:
+                    rates[row["pool"]] = float(row["rate"])
+            mean = statistics.fmean(rates.values()) if rates else None
+            self._rates = (rates, mean)
+        return self._rates
+
+    def _worth(self, points: float, pool: str | None) -> float | None:
+        rates, mean = self.current_rates()
+        rate = rates.get(pool or "", mean)
+        return None if rate is None else round(points * rate, 2)
+
+    # ------------------------------------------------------------------ design methods
+
+    def compare_case_logs(
+        self, user_log: Sequence[LogEntry], billing_data: Sequence[BilledCase]
+    ) -> Comparison:
+        """Match the log against the billed cases one to one (see ``match_cases``)."""
+        return match_cases(user_log, billing_data)
+
+    def find_missing_cases(
+        self, expected_cases: Sequence[LogEntry], actual_cases: Sequence[BilledCase]
+    ) -> list[Finding]:
+        """Logged cases with no billed case: pending when served within the charge lag
+        p90 of the latest date of post, else overdue."""
+        comparison = match_cases(expected_cases, actual_cases)
+        return self._missing(comparison.unmatched_log)
+
+    def detect_discrepancies(
+        self, threshold: float = 0.1, date_range: tuple[Any, Any] | None = None
+    ) -> Discrepancies:
+        """Mismatches, duplicates, time and unit problems, ticket gaps; and each service
+        month whose billed case count differs from the logged count by more than
+        ``threshold`` (10 %: the design's variance)."""
+        report = self.generate_audit_report(date_range, threshold=threshold)
+        findings = [f for f in report.findings if f.kind in DISCREPANCY_KINDS]
+        return Discrepancies(findings, report.months, threshold)
+
+    def calculate_expected_income(
+        self, historical_avg: float, case_count: int, pool: str | None = None
+    ) -> ExpectedIncome:
+        """What ``case_count`` cases of ``historical_avg`` points each are worth at the
+        current rate (the pool's, else the mean of the pools')."""
+        points = round(historical_avg * case_count, 4)
+        rates, mean = self.current_rates()
+        rate = rates.get(pool or "", mean)
+        dollars = round(points * rate, 2) if rate is not None else 0.0
+        return ExpectedIncome(points, dollars, rate, f"{case_count} × {historical_avg:.2f} pts")
+
+    def generate_audit_report(
+        self,
+        date_range: tuple[Any, Any] | None = None,
+        threshold: float = 0.1,
+        entries: Sequence[LogEntry] | None = None,
+        save_matches: bool = False,
+    ) -> AuditReport:
+        """The whole audit over ``date_range`` (default: the stored log's months). With
+        ``save_matches`` the stored log rows get their match (``verified_in_billing``,
+        ``matched_ticket``, reason, confidence); the caller commits."""
+        start, end = self._range(date_range)
+        if entries is None:
+            entries = self._entries(start, end)
+            rows_by_id = {r.id: r for r in self.log_repo.find_by_date_range(start, end)}
+        else:
+            entries = [e for e in entries if start <= e.case_date <= end]
+            rows_by_id = {}
+        history = self._all_cases()
+        first_period = self.repo.first_period()
+        covered_from = dt.date.fromisoformat(f"{first_period}-01") if first_period else None
+        judged = [e for e in entries if covered_from and e.case_date >= covered_from]
+        cases = self.billed_cases(start, end)
+        comparison = match_cases(judged, cases)
+        if save_matches:
+            self._save_matches(comparison, rows_by_id)
+
+        findings: list[Finding] = []
+        findings += self._missing(comparison.unmatched_log)
+        findings += [self._unexpected(case) for case in comparison.unmatched_billed]
+        findings += self._mismatches(comparison.matches)
+        findings += self._duplicates(cases)
+        findings += self._time_arithmetic(cases)
+        findings += self._overlaps(cases)
+        findings += self._base_units(cases, history)
+        findings += self._zeroed(cases)
+        findings += self._ticket_gaps(start, end, entries)
+        order = {kind: i for i, kind in enumerate(KINDS)}
+        findings.sort(key=lambda f: (order[f.kind], f.date_of_service or "", f.ticket or ""))
+
+        return AuditReport(
+            start=start,
+            end=end,
+            log_rows=len(entries),
+            billed_cases=len(cases),
+            matches=comparison.matches,
+            findings=findings,
+            months=self._months(entries, comparison, threshold),
+            timeline=self._timeline(comparison),
+            lag_p90_days=self.lag_p90(),
+            latest_post=self.repo.post_date_span()[1],
+            not_covered=len(entries) - len(judged),
+            expected=self._expected(findings),
+            match_reasons=dict(Counter(m.reason.split(",")[0] for m in comparison.matches)),
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _range(self, date_range: tuple[Any, Any] | None) -> tuple[dt.date, dt.date]:
+        start, end = date_range or (None, None)
+        start = dt.date.fromisoformat(str(start)) if start else None
+        end = dt.date.fromisoformat(str(end)) if end else None
+        if start is None or end is None:
+            default = self.default_range()
+            if default is None:
+                first, last = self.repo.post_date_span()
+                default = (first or dt.date.today(), last or dt.date.today())
+            start, end = start or default[0], end or default[1]
+        if end < start:
+            raise ValueError(f"the audit range ends ({end}) before it starts ({start})")
+        return start, end
+
+    def _save_matches(self, comparison: Comparison, rows: dict[int | None, UserCaseLog]) -> None:
+        for row in rows.values():
+            row.verified_in_billing = False
+            row.matched_ticket = row.match_reason = row.match_confidence = None
+        for match in comparison.matches:
+            row = rows.get(match.entry.id)
+            if row is not None:
+                row.verified_in_billing = True
+                row.matched_ticket = match.case.ticket
+                row.match_reason = match.reason[:200]
+                row.match_confidence = match.confidence
+        self.session.flush()
+
+    def _cpt_points(self) -> dict[str, float]:
+        """Median points of a billed case per primary CPT (over every stored case)."""
+        by_cpt: dict[str, list[float]] = defaultdict(list)
+        for case in self._all_cases().values():
+            if case.cpt_codes and case.points > 0:
+                by_cpt[case.cpt_codes[0]].append(case.points)
+        return {cpt: statistics.median(values) for cpt, values in by_cpt.items()}
+
+    def _missing(self, entries: Iterable[LogEntry]) -> list[Finding]:
+        latest = self.repo.post_date_span()[1]
+        p90 = self.lag_p90()
+        cutoff = latest - dt.timedelta(days=p90) if latest and p90 is not None else None
+        medians = self._cpt_points()
+        average = statistics.fmean(medians.values()) if medians else 0.0
+        history = self._all_cases()
+        out = []
+        for entry in entries:
+            pending = cutoff is None or entry.case_date > cutoff
+            cpt = entry.cpt_codes[0] if entry.cpt_codes else None
+            points = medians.get(cpt or "", average)
+            detail = (
+                f"In your log ({entry.source_file or 'log'} row {entry.row_number}), "
+                "not in any packet. "
+            )
+            if pending:
+                detail += (
+                    f"Served within your usual charge lag ({p90:.0f} days, 90th percentile) "
+                    f"of the latest posting ({_iso(latest)}): probably still to come."
+                    if p90 is not None
+                    else "No postings to judge the lag by."
+                )
+            else:
+                detail += (
+                    f"Served {(latest - entry.case_date).days} days before the latest posting "
+                    f"({_iso(latest)}), longer than your usual lag of {p90:.0f} days."
+                )
+            other = history.get(entry.ticket or "")
+            if other is not None:
+                detail += (
+                    f" Ticket {other.ticket} was billed for {_iso(other.date_of_service)}: "
+                    "check the date."
+                )
+            out.append(
+                Finding(
+                    kind="missing_pending" if pending else "missing_overdue",
+                    ticket=entry.ticket,
+                    date_of_service=entry.case_date.isoformat(),
+                    cpt_codes=list(entry.cpt_codes),
+                    detail=detail + f" Worth about {points:.2f} points (median for {cpt}).",
+                    log_row=entry.row_number,
+                    source_file=entry.source_file,
+                    points=round(points, 4),
+                    dollars=self._worth(points, None),
+                    patient=entry.patient,
+                )
+            )
+        return out
+
+    def _case_finding(self, kind: str, case: BilledCase, detail: str, **extra: Any) -> Finding:
+        values = dict(
+            kind=kind,
+            ticket=case.ticket,
+            date_of_service=_iso(case.date_of_service),
+            cpt_codes=list(case.cpt_codes),
+            detail=detail,
+            period=case.period,
+            page=case.page,
+            patient=case.patient,
+        )
+        values.update(extra)
+        return Finding(**values)
+
+    def _line_finding(self, kind: str, billed: BilledLine, detail: str) -> Finding:
+        line = billed.line
+        return Finding(
+            kind=kind,
+            ticket=line.ticket,
+            date_of_service=_iso(line.date_of_service),
+            cpt_codes=[line.cpt_code] if line.cpt_code else [],
+            detail=detail,
+            period=billed.period,
+            page=line.page,
+            patient=line.patient_name,
+        )
+
+    def _unexpected(self, case: BilledCase) -> Finding:
+        return self._case_finding(
+            "unexpected",
+            case,
+            f"Billed (first posted {_iso(case.first_post)}, {case.points:.2f} points) but not "
+            "in your log: was it yours?",
+        )
+
+    def _mismatches(self, matches: Iterable[Match]) -> list[Finding]:
+        out = []
+        medians = self._cpt_points()
+        for match in matches:
+            entry, case = match.entry, match.case
+            where = f"log row {entry.row_number}; matched by {match.reason}"
+            logged, billed = set(entry.cpt_codes), set(case.cpt_codes)
+            if entry.cpt_codes and logged != billed:
+                only_log = ", ".join(c for c in entry.cpt_codes if c not in billed) or "none"
+                only_bill = ", ".join(c for c in case.cpt_codes if c not in logged) or "none"
+                diff = medians.get(entry.cpt_codes[0], 0.0) - medians.get(
+                    case.cpt_codes[0] if case.cpt_codes else "", 0.0
+                )
+                out.append(
+                    self._case_finding(
+                        "cpt_mismatch",
+                        case,
+                        f"Logged {', '.join(entry.cpt_codes)}; billed "
+                        f"{', '.join(case.cpt_codes)} (only logged: {only_log}; only billed: "
+                        f"{only_bill}). {where}.",
+                        log_row=entry.row_number,
+                        source_file=entry.source_file,
+                        points=round(diff, 4),
+                        dollars=self._worth(diff, case.pool),
+                    )
+                )
+            if entry.ticket and entry.ticket != case.ticket:
+                out.append(
+                    self._case_finding(
+                        "ticket_mismatch",
+                        case,
+                        f"Logged ticket {entry.ticket}; billed as {case.ticket}. {where}.",
+                        log_row=entry.row_number,
+                        source_file=entry.source_file,
+                    )
+                )
+            logged_min = entry.logged_minutes
+            if logged_min is not None and case.anesthesia_lines():
+                diff_min = logged_min - case.minutes
+                if abs(diff_min) > MINUTES_TOLERANCE:
+                    points = diff_min * POINTS_PER_MINUTE
+                    out.append(
+                        self._case_finding(
+                            "time_mismatch",
+                            case,
+                            f"Your times {entry.start_time}-{entry.stop_time} make "
+                            f"{logged_min} min; billed {case.minutes:.0f} min "
+                            f"({diff_min:+.0f}). {where}.",
+                            log_row=entry.row_number,
+                            source_file=entry.source_file,
+                            points=round(points, 4),
+                            dollars=self._worth(points, case.pool),
+                        )
+                    )
+        return out
+
+    def _duplicates(self, cases: Iterable[BilledCase]) -> list[Finding]:
+        out = []
+        by_content: dict[tuple, list[BilledCase]] = defaultdict(list)
+        for case in cases:
+            net = sum(b.line.charge_amount or 0 for b in case.lines)
+            d_lines = [b for b in case.lines if b.line.note == "D"]
+            if d_lines:
+                first = d_lines[0]
+                out.append(
+                    self._line_finding(
+                        "duplicate",
+                        first,
+                        f"{len(d_lines)} line(s) flagged D (duplicate ticket) posted "
+                        f"{_iso(first.line.date_of_post)}; the ticket's charges now net "
+                        f"${net:,.2f}.",
+                    )
+                )
+                continue
+            counts: Counter = Counter()
+            for billed in case.lines:
+                line = billed.line
+                if line.service_type == "An":
+                    key = (line.cpt_code, line.start_time, line.stop_time, line.split_percent)
+                    counts[key] += -1 if billed.credit else 1
+            twice = [key for key, n in counts.items() if n > 1]
+            if twice:
+                out.append(
+                    self._case_finding(
+                        "duplicate",
+                        case,
+                        f"Anesthesia line {twice[0][0]} {twice[0][1] or ''}-{twice[0][2] or ''} "
+                        f"charged {counts[twice[0]]} times with no credit; charges net "
+                        f"${net:,.2f}.",
+                    )
+                )
+            lines = case.anesthesia_lines()
+            if lines and lines[0].start_time and lines[-1].stop_time:
+                key = (case.date_of_service, lines[0].cpt_code, lines[0].start_time,
+                       lines[-1].stop_time)  # fmt: skip
+                by_content[key].append(case)
+        for key, group in by_content.items():
+            if len(group) > 1:
+                tickets = ", ".join(c.ticket for c in group)
+                for case in group[1:]:
+                    out.append(
+                        self._case_finding(
+                            "duplicate",
+                            case,
+                            f"Same date, CPT {key[1]} and times {key[2]}-{key[3]} as ticket "
+                            f"{group[0].ticket}: one case billed under tickets {tickets}?",
+                        )
+                    )
+        return out
+
+    def _time_arithmetic(self, cases: Iterable[BilledCase]) -> list[Finding]:
+        out = []
+        for case in cases:
+            for billed in case.lines:
+                line = billed.line
+                start, stop = _minutes(line.start_time), _minutes(line.stop_time)
+                if start is None or stop is None or line.split_percent is not None:
+                    continue
+                minutes = abs(line.anes_time_min or 0)
+                if abs(_span(start, stop) - minutes) > 0.5:
+                    out.append(
+                        self._line_finding(
+                            "time_arithmetic",
+                            billed,
+                            f"{line.start_time}-{line.stop_time} is {_span(start, stop)} min "
+                            f"but the line bills {minutes:g} min.",
+                        )
+                    )
+        return out
+
+    def _overlaps(self, cases: Sequence[BilledCase]) -> list[Finding]:
+        """Anesthesia segments of two different tickets on the same date that overlap."""
+        by_day: dict[dt.date, list[tuple[int, int, BilledCase, ChargeTransaction]]] = defaultdict(
+            list
+        )
+        for case in cases:
+            for line in case.anesthesia_lines():
+                start, stop = _minutes(line.start_time), _minutes(line.stop_time)
+                if start is not None and stop is not None and case.date_of_service:
+                    by_day[case.date_of_service].append(
+                        (start, start + _span(start, stop), case, line)
+                    )
+        out = []
+        for segments in by_day.values():
+            segments.sort(key=lambda s: (s[0], s[1]))
+            for i, (_start, stop, case, line) in enumerate(segments):
+                for o_start, o_stop, other, o_line in segments[i + 1 :]:
+                    if o_start >= stop:
+                        break
+                    if other.ticket == case.ticket:
+                        continue
+                    minutes = min(stop, o_stop) - o_start
+                    ob = line.ob_case_position or o_line.ob_case_position
+                    out.append(
+                        self._case_finding(
+                            "overlap",
+                            other,
+                            f"{o_line.start_time}-{o_line.stop_time} overlaps ticket "
+                            f"{case.ticket} ({line.start_time}-{line.stop_time}) by "
+                            f"{minutes} min"
+                            + (" (OB: concurrent labor epidurals are allowed)." if ob else "."),
+                        )
+                    )
+        return out
+
+    def _base_units(
+        self, cases: Sequence[BilledCase], history: dict[str, BilledCase]
+    ) -> list[Finding]:
+        """A case's anesthesia base units unlike the most common value the same CPT got in
+        earlier cases (whole cases only: no shared ``S`` case, no OB middle/end segment)."""
+        in_range = {case.ticket for case in cases}
+        ordered = sorted(
+            (c for c in history.values() if c.date_of_service),
+            key=lambda c: (c.date_of_service, c.ticket),
+        )
+        seen: dict[str, Counter] = defaultdict(Counter)
+        out = []
+        for case in ordered:
+            lines = case.anesthesia_lines()
+            if not lines or any(
+                line.note == "S" or line.ob_case_position in ("E", "M") for line in lines
+            ):
+                continue
+            cpt = lines[0].cpt_code or ""
+            units = round(sum(line.anes_base_units or 0 for line in lines), 2)
+            before = seen[cpt]
+            if case.ticket in in_range and before:
+                usual, times = before.most_common(1)[0]
+                if abs(units - usual) > 0.005:
+                    out.append(
+                        self._case_finding(
+                            "base_units",
+                            case,
+                            f"{units:g} anesthesia base units for {cpt}; earlier {cpt} cases "
+                            f"got {usual:g} ({times} of {sum(before.values())}).",
+                        )
+                    )
+            before[units] += 1
+        return out
+
+    def _zeroed(self, cases: Iterable[BilledCase]) -> list[Finding]:
+        return [
+            self._line_finding(
+                "zeroed",
+                billed,
+                f"{billed.line.cpt_code} ({billed.line.service_type}) posted "
+                f"{_iso(billed.line.date_of_post)} with its medical units zeroed (Z).",
+            )
+            for case in cases
+            for billed in case.lines
+            if billed.line.note == "Z"
+        ]
+
+    def _ticket_gaps(
+        self, start: dt.date, end: dt.date, entries: Sequence[LogEntry]
+    ) -> list[Finding]:
+        logged = {e.ticket: e for e in entries if e.ticket}
+        out = []
+        for gap in WorkloadMetrics(self.session).ticket_sequence().open_gaps:
+            served = gap.service_after or gap.service_before
+            if not served or not start.isoformat() <= served <= end.isoformat():
+                continue
+            detail = (
+                f"Ticket {gap.ticket} never posted, between {gap.previous_ticket} (served "
+                f"{gap.service_after}) and {gap.next_ticket} (served {gap.service_before}); "
+                f"missing since {gap.missing_since} ({gap.days_missing} days)."
+            )
+            entry = logged.get(gap.ticket)
+            if entry is not None:
+                detail += f" Your log has it: row {entry.row_number} ({entry.case_date})."
+            out.append(
+                Finding(
+                    kind="ticket_gap",
+                    ticket=gap.ticket,
+                    date_of_service=served,
+                    cpt_codes=list(entry.cpt_codes) if entry else [],
+                    detail=detail,
+                    period=gap.missing_since_period,
+                    log_row=entry.row_number if entry else None,
+                )
+            )
+        return out
+
+    def _months(
+        self, entries: Sequence[LogEntry], comparison: Comparison, threshold: float
+    ) -> list[MonthVariance]:
+        logged = Counter(month_of(e.case_date) for e in entries)
+        missing = Counter(month_of(e.case_date) for e in comparison.unmatched_log)
+        matched = Counter(month_of(m.case.date_of_service) for m in comparison.matches)
+        unexpected = Counter(month_of(c.date_of_service) for c in comparison.unmatched_billed)
+        lags: dict[str, list[int]] = defaultdict(list)
+        for m in comparison.matches:
+            if m.case.first_post and m.case.date_of_service:
+                lags[month_of(m.case.date_of_service)].append(
+                    (m.case.first_post - m.case.date_of_service).days
+                )
+        out = []
+        for month in sorted(set(logged) | set(matched) | set(unexpected)):
+            billed = matched[month] + unexpected[month]
+            variance = (billed - logged[month]) / logged[month] if logged[month] else None
+            out.append(
+                MonthVariance(
+                    month=month,
+                    logged=logged[month],
+                    billed=billed,
+                    matched=matched[month],
+                    missing=missing[month],
+                    unexpected=unexpected[month],
+                    variance=round(variance, 4) if variance is not None else None,
+                    flagged=variance is None or abs(variance) > threshold,
+                    median_days_to_post=(
+                        float(statistics.median(lags[month])) if lags[month] else None
+                    ),
+                )
+            )
+        return out
+
+    def _timeline(self, comparison: Comparison) -> list[TimelineRow]:
+        rows = []
+        for match in comparison.matches:
+            rows.append(self._timeline_row(match.case, "billed"))
+        for case in comparison.unmatched_billed:
+            rows.append(self._timeline_row(case, "unexpected"))
+        latest = self.repo.post_date_span()[1]
+        p90 = self.lag_p90()
+        for entry in comparison.unmatched_log:
+            pending = latest is None or p90 is None or (latest - entry.case_date).days <= p90
+            rows.append(
+                TimelineRow(
+                    entry.case_date.isoformat(),
+                    entry.ticket,
+                    None,
+                    None,
+                    "missing_pending" if pending else "missing_overdue",
+                    None,
+                )
+            )
+        rows.sort(key=lambda r: (r.date_of_service, r.ticket or ""))
+        return rows
+
+    @staticmethod
+    def _timeline_row(case: BilledCase, status: str) -> TimelineRow:
+        posted = case.first_post
+        served = case.date_of_service
+        return TimelineRow(
+            _iso(served) or "",
+            case.ticket,
+            _iso(posted),
+            (posted - served).days if posted and served else None,
+            status,
+            case.period,
+        )
+
+    def _expected(self, findings: Sequence[Finding]) -> dict[str, ExpectedIncome]:
+        """Points and dollars the missing and mismatched cases would be worth now."""
+        out = {}
+        groups = {
+            "missing_pending": ("missing_pending",),
+            "missing_overdue": ("missing_overdue",),
+            "mismatches": MISMATCH_KINDS,
+        }
+        for name, kinds in groups.items():
+            chosen = [f for f in findings if f.kind in kinds and f.points is not None]
+            points = round(sum(f.points or 0 for f in chosen), 4)
+            dollars = round(sum(f.dollars or 0 for f in chosen), 2)
+            rates, mean = self.current_rates()
+            out[name] = ExpectedIncome(points, dollars, mean, f"{len(chosen)} finding(s)")
+        return out

@@ -56,8 +56,12 @@ TOTALS = (
 SUMMARY = ("anes_time_min", "anes_base_units", "med_base_units", "other_units")
 
 
-def _is_ticket(word: Word) -> bool:
-    return word.text.isdigit() and len(word.text) >= 5
+def _is_charge_line(words: list[Word]) -> bool:
+    """A ticket number first, and not a line of numbers only (a totals line of 5-digit
+    minutes printed without separators starts with digits too)."""
+    if not words or not (words[0].text.isdigit() and len(words[0].text) >= 5):
+        return False
+    return any(parse_amount(w.text) is None for w in words[1:])
 
 
 def _date_pair(tokens: list[str]) -> int | None:
@@ -248,7 +252,7 @@ def parse_charge_line(words: list[Word], geometry: _PageGeometry, page: int) -> 
 
 
 def _data_lines(page: Page) -> list[Line]:
-    return [line for line in page.lines if line.words and _is_ticket(line.words[0])]
+    return [line for line in page.lines if _is_charge_line(line.words)]
 
 
 def _is_totals(line: Line) -> list | None:
@@ -276,7 +280,7 @@ def parse_charges(pages: list[Page]) -> tuple[list[dict], dict | None, list[dict
         last: dict | None = None
         for line in page.lines:
             words = line.words
-            if _is_ticket(words[0]):
+            if _is_charge_line(words):
                 pending, last = _take(words, geometry, page.number, charges)
                 joined = 0
                 continue

@@ -306,6 +306,8 @@ def parse_charges(pages: list[Page]) -> tuple[list[dict], dict | None, list[dict
                     continue
             if last is not None and _is_name_continuation(words, last, geometry):
                 last["patient_name"] = _join_wrapped(last["patient_name"] or "", line.text)
+            else:
+                last = None  # a wrapped name continues right under its line, nowhere else
     charge_totals = dict(zip(TOTALS, totals[-1], strict=False)) if totals else None
     return charges, charge_totals, summary, info
 

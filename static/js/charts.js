@@ -72,11 +72,13 @@
       label.textContent = format(t, chart.value_format);
     });
     var every = Math.max(1, Math.ceil(n / 18));
+    var longest = Math.max.apply(null, chart.x.map(function (label) { return String(label).length; }));
+    var rotate = longest * 6.5 > band * every - 4;
     chart.x.forEach(function (label, i) {
       if (i % every) { return; }
       var text = el("text", {x: xAt(i), y: height - margin.bottom + 16, "font-size": 11,
-        fill: "#5b6675", "text-anchor": n > 12 ? "end" : "middle",
-        transform: n > 12 ? "rotate(-40 " + xAt(i) + " " + (height - margin.bottom + 16) + ")" : ""}, svg);
+        fill: "#5b6675", "text-anchor": rotate ? "end" : "middle",
+        transform: rotate ? "rotate(-40 " + xAt(i) + " " + (height - margin.bottom + 16) + ")" : ""}, svg);
       text.textContent = label;
     });
     el("line", {x1: margin.left, x2: width - margin.right, y1: yAt(0), y2: yAt(0), stroke: "#9aa4b0"}, svg);

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from analytics.alerts import Alert, all_alerts
 from analytics.analysis import Chart, Series, Target
 from analytics.browse import TICKET_COLUMNS, TablePage
-from analytics.compensation import SECTION_FIGURES, section_anchor
 from analytics.comparisons import METRICS, PeriodComparison, metric_info
+from analytics.compensation import SECTION_FIGURES, section_anchor
 from analytics.metrics import WorkloadMetrics
 from analytics.periods import month_add, month_range
 from analytics.pipeline import pay_pipeline

@@ -363,7 +363,7 @@ def parse_case_log(data: bytes, filename: str, today: dt.date | None = None) -> 
     if missing:
         got = ", ".join(_cell_text(cell)[:30] for cell in header if _cell_text(cell)) or "none"
         raise CaseLogError(
-            f"{filename} has no {' and no '.join(missing)} in its first row (columns found: "
+            f"{filename} lacks {' and '.join(missing)} in its first row (columns found: "
             f"{got}). The first row must name the columns: date, ticket, cpt_codes, and "
             "optionally start_time, stop_time, patient, notes."
         )

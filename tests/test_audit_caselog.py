@@ -85,8 +85,8 @@ def test_rows_refused_with_reasons_and_nothing_else_lost() -> None:
         (b"%PDF-1.7\n...", "is a PDF"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old Excel .xls"),
         (b"PK\x03\x04broken zip", "cannot be read"),
-        (b"name,amount\nA,1\n", "no a date column"),
-        (b"date,patient\n1/1/24,AB\n", "no a ticket or CPT codes column"),
+        (b"name,amount\nA,1\n", "lacks a date column"),
+        (b"date,patient\n1/1/24,AB\n", "lacks a ticket or CPT codes column"),
         (b"date,ticket,cpt\n", "no case rows"),
     ],
 )

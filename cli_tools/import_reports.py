@@ -16,6 +16,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from data.backup import BackupError, backup_before  # noqa: E402
 from data.db import default_database_url, make_engine, make_session_factory  # noqa: E402
 from data_loader import ImportResult, PacketLoader  # noqa: E402
 from setup_app import initialize_database  # noqa: E402
@@ -70,9 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         parser.error("no PDF files found in the paths given")
 
-    engine = make_engine(args.database_url or default_database_url())
+    url = args.database_url or default_database_url()
+    engine = make_engine(url)
     try:
         initialize_database(engine)
+        if len(files) > 1:  # a bulk import: keep the database as it was first
+            try:
+                made = backup_before("before importing several packets", url)
+            except BackupError as exc:
+                print(f"Nothing was imported: the backup first failed ({exc})", file=sys.stderr)
+                return 1
+            if made and not args.quiet:
+                print(f"Backed up first: {made}", file=sys.stderr)
         loader = PacketLoader(make_session_factory(engine))
         results = _import_all(loader, files, args)
     finally:

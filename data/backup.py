@@ -548,15 +548,32 @@ def _order(info: BackupInfo) -> tuple[dt.datetime, int]:
     return info.created, int(match["n"]) if match and match["n"] else 1
 
 
+def _pid_alive(name: str, prefix: str) -> bool:
+    """Whether the process that named a temporary file ``<prefix><pid>-...`` may still be
+    writing it (True when the name holds no process id: then only age tells)."""
+    pid = name[len(prefix) :].split("-", 1)[0]
+    if not pid.isdigit():
+        return True
+    if int(pid) == os.getpid():  # ours, from an earlier call: calls here take turns
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _remove_stale(folder: Path, prefix: str, older_than_s: float = 3600) -> None:
-    """Temporary files a killed backup or restore left behind (only old ones: a file
-    being written right now by another process is younger)."""
+    """Temporary files a killed backup or restore left behind: those of a process that no
+    longer runs, and any older than an hour (a file being written now is younger)."""
     if not folder.is_dir():
         return
     limit = dt.datetime.now().timestamp() - older_than_s
     for path in folder.glob(f"{prefix}*"):
         with contextlib.suppress(OSError):
-            if path.stat().st_mtime < limit:
+            if path.stat().st_mtime < limit or not _pid_alive(path.name, prefix):
                 path.unlink()
 
 

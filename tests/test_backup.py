@@ -49,17 +49,21 @@ def table_rows(path: Path) -> dict[str, list[tuple]]:
         connection.close()
 
 
-@pytest.fixture(scope="module")
-def three_months(tmp_path_factory, history_36) -> Path:
-    """A database with three imported months, built once; tests work on copies."""
-    path = tmp_path_factory.mktemp("backup-template") / "template.db"
+def imported_db(path: Path, months: list) -> Path:
+    """A database file with ``months`` (generated packets) imported the usual way."""
     engine = make_engine(f"sqlite:///{path}")
     initialize_database(engine)
     loader = PacketLoader(make_session_factory(engine))
-    for month in history_36[:3]:
+    for month in months:
         assert loader.import_file(month.pdf_path).ok
     engine.dispose()
     return path
+
+
+@pytest.fixture(scope="module")
+def three_months(tmp_path_factory, history_36) -> Path:
+    """A database with three imported months, built once; tests work on copies."""
+    return imported_db(tmp_path_factory.mktemp("backup-template") / "template.db", history_36[:3])
 
 
 @pytest.fixture

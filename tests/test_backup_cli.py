@@ -1,0 +1,180 @@
+"""``cli_tools/backup.py`` as a user runs it: create prints the path last, list, verify
+(exit 1 on a flipped byte), restore with its question, cleanup, exit codes; and a restore
+killed with SIGKILL at many moments always leaves a working database, old or new."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from data.backup import DatabaseBackup, inspect_database
+from tests.test_backup import imported_db, table_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, str(ROOT / "cli_tools" / "backup.py")]
+
+
+def _run(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
+    env.pop("BACKUP_DIR", None)
+    return subprocess.run(
+        [*CLI, *args], input=stdin, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, history_36) -> Path:
+    return imported_db(tmp_path_factory.mktemp("backup-cli") / "template.db", history_36[:3])
+
+
+@pytest.fixture
+def db(tmp_path: Path, template: Path) -> Path:
+    path = tmp_path / "compensation.db"
+    path.write_bytes(template.read_bytes())
+    return path
+
+
+def test_cli_round_trip(db: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "b"
+    created = _run(db, "create", "--dir", str(folder))
+    assert created.returncode == 0, created.stderr
+    path = Path(created.stdout.strip().splitlines()[-1])
+    assert path.is_file() and path.parent == folder
+    assert "3 packets" in created.stdout
+
+    listed = _run(db, "list", "--dir", str(folder))
+    assert listed.returncode == 0 and path.name in listed.stdout
+
+    verified = _run(db, "verify", str(path))
+    assert verified.returncode == 0 and verified.stdout.startswith("OK")
+
+    original = table_rows(db)
+    db_url = f"sqlite:///{db}"
+    from data.db import make_engine, make_session_factory
+    from data_loader import PacketLoader
+
+    engine = make_engine(db_url)
+    PacketLoader(make_session_factory(engine)).delete_all()
+    engine.dispose()
+
+    declined = _run(db, "restore", path.name, "--dir", str(folder), stdin="n\n")
+    assert declined.returncode == 1 and "Nothing was restored" in declined.stdout
+    assert table_rows(db)["packets"] == []
+    restored = _run(db, "restore", path.name, "--dir", str(folder), stdin="y\n")
+    assert restored.returncode == 0, restored.stderr
+    assert table_rows(db) == original
+
+    cleaned = _run(db, "cleanup", "--dir", str(folder))
+    assert cleaned.returncode == 0 and "Removed 0 backups; 2 kept." in cleaned.stdout
+
+
+def test_cli_default_dir_is_beside_a_database_outside_instance(db: Path) -> None:
+    created = _run(db, "create", "--no-compress")
+    assert created.returncode == 0
+    path = Path(created.stdout.strip().splitlines()[-1])
+    assert path.parent == db.parent / "backups" and path.suffix == ".db"
+
+
+def test_cli_flipped_byte_fails_verify_and_restore(db: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "b"
+    path = Path(_run(db, "create", "--dir", str(folder)).stdout.strip().splitlines()[-1])
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x08
+    path.write_bytes(bytes(data))
+    verified = _run(db, "verify", str(path))
+    assert verified.returncode == 1 and "checksum mismatch" in verified.stdout
+    before = table_rows(db)
+    restored = _run(db, "restore", str(path), "--yes")
+    assert restored.returncode == 1 and "failed verification" in restored.stderr
+    assert table_rows(db) == before
+
+
+def test_cli_bad_arguments_exit_2(db: Path) -> None:
+    assert _run(db).returncode == 2
+    assert _run(db, "verify", "no-such-backup.db.gz").returncode == 2
+    assert _run(db, "cleanup", "--keep-monthly", "lots").returncode == 2
+    assert _run(db, "cleanup", "--keep-daily", "0").returncode == 2
+    assert _run(db, "frobnicate").returncode == 2
+    helped = _run(db, "--help")
+    assert helped.returncode == 0
+    for word in ("create", "list", "restore", "verify", "cleanup", "Exit status"):
+        assert word in helped.stdout
+    assert _run(db, "create", "--database-url", "postgresql://x@y/z").returncode == 2
+
+
+def _fresh(db: Path, source: Path) -> None:
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.write_bytes(source.read_bytes())
+
+
+def test_restore_killed_at_any_moment_leaves_a_working_database(db: Path, tmp_path: Path) -> None:
+    """SIGKILL the restore at moments spread over its run (and right when its temporary
+    copy and its restore point appear): each time the database opens, passes the integrity
+    check, and holds exactly the rows it had or exactly the backup's."""
+    from data.db import make_engine, make_session_factory
+    from data_loader import PacketLoader
+
+    folder = tmp_path / "b"
+    backup = DatabaseBackup(f"sqlite:///{db}", folder).create_backup(None)
+    new = table_rows(db)
+    engine = make_engine(f"sqlite:///{db}")
+    PacketLoader(make_session_factory(engine)).delete_packet(2)
+    engine.dispose()
+    old = table_rows(db)
+    old_copy = tmp_path / "old.db"
+    old_copy.write_bytes(db.read_bytes())
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
+    command = [*CLI, "restore", str(backup), "--yes", "--dir", str(folder)]
+
+    began = time.monotonic()
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    whole = time.monotonic() - began
+    assert table_rows(db) == new
+
+    moments: list[float | str] = [whole * k / 14 for k in range(1, 14)]
+    moments += ["temporary copy", "restore point"]
+    outcomes = []
+    for moment in moments:
+        _fresh(db, old_copy)
+        points_before = len(list(folder.glob("*.db.gz")))
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        if isinstance(moment, float):
+            time.sleep(moment)
+        else:
+            deadline = time.monotonic() + 60
+            while process.poll() is None and time.monotonic() < deadline:
+                if moment == "temporary copy" and any(db.parent.glob(".restore-*")):
+                    break
+                if moment == "restore point" and len(list(folder.glob("*.db.gz"))) > points_before:
+                    break
+                time.sleep(0.001)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        found = inspect_database(db)
+        assert found.ok, f"killed at {moment}: {found.message}"
+        rows = table_rows(db)
+        assert rows in (old, new), f"killed at {moment}: neither the old nor the new database"
+        outcomes.append("old" if rows == old else "new")
+    assert "old" in outcomes and "new" in outcomes, outcomes
+    # A later restore clears what the killed ones left behind.
+    _fresh(db, old_copy)
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    assert table_rows(db) == new
+    assert not list(db.parent.glob(".restore-*"))
+
+
+def test_app_help_mentions_the_daily_backup() -> None:
+    helped = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--help"], capture_output=True, text=True
+    )
+    assert helped.returncode == 0 and "2 AM" in helped.stdout and "BACKUP_DIR" in helped.stdout

@@ -293,6 +293,7 @@ def _setup_routes(app: Flask) -> None:
     _setup_rules_routes(app)
     _setup_demo_routes(app)
     _setup_backup_routes(app)
+    _setup_export_routes(app)
 
 
 def _setup_dashboard_routes(app: Flask) -> None:
@@ -337,6 +338,7 @@ def _import_upload(store: UploadStore, token: str, name: str, **options: Any) ->
     result = PacketLoader(session_factory()).import_file(
         store.path(token), display_name=name, **options
     )
+    scheduled_summary(result)
     keep = _keep_for_answer(result)
     if not keep:
         store.discard(token)
@@ -788,6 +790,320 @@ def _setup_backup_routes(app: Flask) -> None:
             engine.dispose()
         flash(result.message, "success")
         return redirect(url_for("backups"))
+
+
+# --------------------------------------------------------------------------- exports
+
+#: Page filters an export passes on to the table it exports (the rest are its own options).
+EXPORT_FILTERS = (
+    "q", "ticket", "cpt", "service_type", "pay_code", "pool", "note", "post_month",
+    "service_month", "packet", "chart", "service_from", "service_to", "post_from", "post_to",
+)
+
+
+def export_dir() -> Path:
+    """Where kept exports (scheduled monthly summaries) are stored for this database."""
+    from exports.monthly import export_dir_for
+
+    mode = "demo" if demo_mode() else "user"
+    url = current_app.extensions["databases"].urls[mode]
+    return export_dir_for(url, current_app.config.get("EXPORT_DIR"))
+
+
+def scheduled_summary(result: ImportResult) -> None:
+    """After a month is imported from the web, its monthly summary PDF is made and kept."""
+    if current_app.config.get("SCHEDULED_MONTHLY_SUMMARY", True) and result.ok and result.period:
+        from exports.monthly import generate_after_import
+
+        generate_after_import(session_factory(), result.period, export_dir())
+
+
+def _export_response(data: Any, fmt: str, template: str | None = None):  # noqa: ANN202
+    """Write ``data`` as ``fmt``, record it in the download history, send it."""
+    import tempfile
+
+    from exports.service import MIMETYPES, record_export
+    from exports.templates import write_export
+
+    name = data.file_name(fmt)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_export(data, fmt, Path(folder) / name)
+        content = path.read_bytes()
+    with session_scope(session_factory()) as session:
+        record_export(session, data, fmt, name, len(content), template=template)
+    return send_file(
+        io.BytesIO(content), mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name
+    )
+
+
+def _export_fail(message: str):  # noqa: ANN202
+    return render_template("error.html", code=400, title="Cannot export", message=message), 400
+
+
+def _setup_export_routes(app: Flask) -> None:
+    from exports.service import (
+        ENTITY_LABELS,
+        FORMATS,
+        ExportError,
+        ExportRequest,
+        build_export,
+        entity_fields,
+        range_from_params,
+    )
+    from exports.templates import (
+        AUDIT_SECTIONS,
+        COMPENSATION_SECTIONS,
+        TemplateSpec,
+        delete_template,
+        find_template,
+        list_templates,
+        save_template,
+        template_data,
+    )
+
+    app.config.setdefault("EXPORT_DIR", None)
+    app.config.setdefault("SCHEDULED_MONTHLY_SUMMARY", True)
+    aliases = {"xlsx": "excel", "xls": "excel"}
+
+    def fields_of(entity: str) -> list[dict[str, Any]]:
+        """The fields the export modal offers for ``entity`` (used by templates)."""
+        return [
+            {"key": c.key, "label": c.label, "private": c.private}
+            for c in entity_fields(db_session(), entity)
+        ]
+
+    app.jinja_env.globals["export_fields"] = fields_of
+
+    @app.get("/export/<entity_type>/<fmt>")
+    def export_data(entity_type: str, fmt: str):  # noqa: ANN202
+        fmt = aliases.get(fmt.lower(), fmt.lower())
+        if fmt not in FORMATS:
+            return _export_fail(f"'{fmt[:20]}' is not an export format: use csv, excel or pdf.")
+        try:
+            export_request = ExportRequest(
+                date_range=range_from_params(request.args),
+                fields=[f for f in request.args.getlist("fields") if f][:100],
+                include_names=request.args.get("include_names") == "1",
+                filters={k: request.args[k][:100] for k in EXPORT_FILTERS if request.args.get(k)},
+            )
+            data = build_export(db_session(), entity_type[:40], export_request)
+        except ExportError as error:
+            return _export_fail(str(error))
+        return _export_response(data, fmt)
+
+    @app.get("/export")
+    def export_form():  # noqa: ANN202
+        """The modal's form without script: entity and format as fields."""
+        entity = (request.args.get("entity") or "").strip()[:40]
+        fmt = (request.args.get("format") or "").strip()[:10]
+        if not entity or not fmt:
+            return _export_fail("Choose what to export and a format (CSV, Excel or PDF).")
+        params = request.args.to_dict(flat=False)
+        params.pop("entity", None)
+        params.pop("format", None)
+        return redirect(url_for("export_data", entity_type=entity, fmt=fmt, **params))
+
+    @app.get("/exports")
+    def exports():  # noqa: ANN202
+        from data.repositories import ExportLogRepository
+
+        with session_scope(session_factory()) as session:
+            templates = list_templates(session)  # seeds the built-ins on first use
+        history = ExportLogRepository(db_session()).recent(200)
+        editing = next((t for t in templates if t.name == request.args.get("edit")), None)
+        return render_template(
+            "exports.html",
+            templates=templates,
+            history=history,
+            editing=editing,
+            entities=ENTITY_LABELS,
+            formats=FORMATS,
+            sections=COMPENSATION_SECTIONS + AUDIT_SECTIONS,
+            has_packets=_has_packets(),
+        )
+
+    @app.post("/exports/templates")
+    def exports_template_save():  # noqa: ANN202
+        form = request.form
+        spec = TemplateSpec(
+            name=(form.get("name") or "").strip(),
+            export_format=(form.get("export_format") or "").strip(),
+            entity_type=(form.get("entity_type") or "").strip(),
+            fields=[f.strip() for f in (form.get("fields") or "").split(",") if f.strip()][:100],
+            sections=form.getlist("sections")[:10],
+            date_range=(form.get("date_range") or "all").strip()[:40],
+            include_names=form.get("include_names") == "1",
+            description=(form.get("description") or "").strip(),
+        )
+        try:
+            if spec.fields:  # a field the data does not have is an error now, not at run time
+                known = {c.key for c in entity_fields(db_session(), spec.entity_type)}
+                unknown = [f for f in spec.fields if known and f not in known]
+                if unknown:
+                    raise ExportError(f"Unknown field(s): {', '.join(unknown[:5])}.")
+            with session_scope(session_factory()) as session:
+                saved = save_template(session, spec, set(ENTITY_LABELS))
+        except ExportError as error:
+            flash(f"Nothing was saved: {error}", "error")
+            return redirect(url_for("exports", edit=spec.name or None))
+        flash(f"Saved the template {saved.name}.", "success")
+        return redirect(url_for("exports"))
+
+    @app.post("/exports/templates/<name>/delete")
+    def exports_template_delete(name: str):  # noqa: ANN202
+        try:
+            with session_scope(session_factory()) as session:
+                message = delete_template(session, name[:80])
+        except ExportError as error:
+            flash(str(error), "error")
+            return redirect(url_for("exports"))
+        flash(message, "success")
+        return redirect(url_for("exports"))
+
+    @app.get("/exports/templates/<name>/run")
+    def exports_template_run(name: str):  # noqa: ANN202
+        with session_scope(session_factory()) as session:
+            spec = find_template(session, name[:80])
+        if spec is None:
+            abort(404, description=f"There is no export template called {name[:80]}.")
+        try:
+            data = template_data(db_session(), spec, (request.args.get("range") or "").strip())
+        except ExportError as error:
+            return _export_fail(str(error))
+        return _export_response(data, spec.export_format, template=spec.name)
+
+    @app.get("/exports/files/<int:log_id>")
+    def exports_file(log_id: int):  # noqa: ANN202
+        from data.models import ExportLog
+
+        entry = db_session().get(ExportLog, log_id)
+        stored = Path(entry.stored_path) if entry is not None and entry.stored_path else None
+        if stored is None or not stored.is_file():
+            abort(404, description="That export was a download and is not kept, or was removed.")
+        return send_file(stored, as_attachment=True, download_name=entry.filename)
+
+    @app.post("/exports/monthly")
+    def exports_monthly():  # noqa: ANN202
+        from exports.monthly import generate_missing
+
+        made = generate_missing(session_factory(), export_dir())
+        flash(f"{made} monthly summary report(s) generated.", "success")
+        return redirect(url_for("exports"))
+
+
+# --------------------------------------------------------------------------- billing audit
+
+
+def _audit_page(rejected: Any = None, status: int = 200):  # noqa: ANN202 - a Flask response
+    """The audit page for the request's query (and the rows refused from an upload)."""
+    from analytics.audit import (
+        KIND_LABELS,
+        AuditQuery,
+        BillingAudit,
+        parse_audit_query,
+        shown_findings,
+        timeline_chart,
+    )
+
+    query = parse_audit_query(request.args)
+    audit = BillingAudit(db_session())
+    has_log = audit.has_log()
+    report = audit.generate_audit_report(query.date_range)
+    counts: dict[str, int] = {}
+    for finding in shown_findings(report, AuditQuery(), has_log):
+        counts[finding.kind] = counts.get(finding.kind, 0) + 1
+    findings = shown_findings(report, query, has_log)
+    timeline = [
+        row
+        for row in report.timeline
+        if row.date_of_service.startswith(query.month or report.end.isoformat()[:7])
+    ]
+    page = render_template(
+        "audit.html",
+        report=report,
+        query=query,
+        has_log=has_log,
+        has_packets=_has_packets(),
+        counts=counts,
+        labels=KIND_LABELS,
+        findings=findings,
+        chart=chart_payload(timeline_chart(report)) if has_log else None,
+        timeline=timeline,
+        timeline_month=query.month or report.end.isoformat()[:7],
+        rejected=rejected,
+    )
+    return page, status
+
+
+def _setup_audit_routes(app: Flask) -> None:
+    @app.get("/audit")
+    def audit():  # noqa: ANN202
+        return _audit_page()
+
+    @app.post("/audit/upload")
+    def audit_upload():  # noqa: ANN202
+        from analytics.audit import BillingAudit
+        from analytics.caselog import MAX_LOG_BYTES, CaseLogError, parse_case_log
+
+        upload = request.files.get("caselog")
+        if upload is None or not upload.filename:
+            flash("Choose your case log (CSV or .xlsx) first.", "error")
+            return redirect(url_for("audit"))
+        name = display_name(upload.filename)
+        try:
+            parsed = parse_case_log(upload.stream.read(MAX_LOG_BYTES + 1), name)
+        except CaseLogError as error:
+            flash(f"Nothing was stored: {error.message}", "error")
+            return redirect(url_for("audit"))
+        if parsed.rejected:
+            flash(
+                f"Nothing was stored: {len(parsed.rejected)} row(s) of {name} are refused "
+                "(listed below). Fix them and upload the file again.",
+                "error",
+            )
+            return _audit_page(rejected=parsed, status=422)
+        with session_scope(session_factory()) as session:
+            audit = BillingAudit(session)
+            stored = audit.store_log(parsed)
+            audit.generate_audit_report(save_matches=True)
+        first, last = parsed.date_span
+        flash(
+            f"{name}: {len(parsed.rows)} case(s) read; {stored.added} new stored, "
+            f"{stored.already} already stored. Showing {first:%b %Y} to {last:%b %Y}.",
+            "success",
+        )
+        end = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(1)
+        return redirect(url_for("audit", **{"from": first.replace(day=1), "to": end}))
+
+    @app.get("/audit/report")
+    def audit_report():  # noqa: ANN202
+        from analytics.audit import BillingAudit, parse_audit_query
+        from exports.audit_report import FORMATS, MIMETYPES, audit_report_bytes
+
+        fmt = request.args.get("fmt", "pdf")
+        if fmt not in FORMATS:
+            abort(400, description="The report comes as pdf, xlsx or csv.")
+        query = parse_audit_query(request.args)
+        audit = BillingAudit(db_session())
+        if not audit.has_log():
+            abort(400, description="Upload your case log first: the report compares it.")
+        report = audit.generate_audit_report(query.date_range)
+        names = request.args.get("include_names") == "1"
+        return send_file(
+            io.BytesIO(audit_report_bytes(report, fmt, include_names=names)),
+            mimetype=MIMETYPES[fmt],
+            as_attachment=True,
+            download_name=f"billing-audit-{report.start}-to-{report.end}.{fmt}",
+        )
+
+    @app.post("/audit/clear")
+    def audit_clear():  # noqa: ANN202
+        from analytics.audit import BillingAudit
+
+        with session_scope(session_factory()) as session:
+            removed = BillingAudit(session).clear_log()
+        flash(f"Removed your stored case log ({removed} rows). Packets are untouched.", "success")
+        return redirect(url_for("audit"))
 
 
 # --------------------------------------------------------------------------- serving

@@ -58,6 +58,12 @@ from analytics.compensation import (
     packet_view,
     section_anchor,
 )
+from analytics.insights import (
+    build_insights,
+    drilldown_table,
+    drilldown_target,
+    insights_chart,
+)
 from analytics.overview import build_overview
 from analytics.rules import (
     add_rule,
@@ -290,6 +296,7 @@ def _setup_routes(app: Flask) -> None:
     _setup_dashboard_routes(app)
     _setup_import_routes(app)
     _setup_browse_routes(app)
+    _setup_insights_routes(app)
     _setup_rules_routes(app)
     _setup_demo_routes(app)
     _setup_backup_routes(app)
@@ -463,13 +470,6 @@ def _compensation_table(params: Any) -> TablePage:
 
 def chart_payload(chart: Chart) -> dict[str, Any]:
     """A chart as the page's script draws it: its series with drill-down URLs."""
-
-    def link(target: Any) -> str | None:
-        if target is None:
-            return None
-        endpoint, params = target
-        return url_for(endpoint, **params)
-
     return {
         "name": chart.name,
         "title": chart.title,
@@ -487,11 +487,71 @@ def chart_payload(chart: Chart) -> dict[str, Any]:
                 "values": s.values,
                 "drawn": s.drawn,
                 "format": s.value_format,
-                "links": [link(t) for t in s.targets] or [None] * len(s.values),
+                "links": [target_url(t) for t in s.targets] or [None] * len(s.values),
             }
             for s in chart.series
         ],
     }
+
+
+def chart_response(chart: Chart | None, name: str, fmt: str):  # noqa: ANN201 - a response
+    """A chart as PNG (matplotlib), CSV (its rows) or JSON (what the page draws)."""
+    if chart is None:
+        abort(404, description=f"There is no chart called {name[:40]}.")
+    if fmt == "png":
+        return send_file(
+            io.BytesIO(chart_png(chart)),
+            mimetype="image/png",
+            as_attachment=request.args.get("download") == "1",
+            download_name=f"{chart.name}.png",
+        )
+    if fmt == "json":
+        return jsonify(chart_payload(chart))
+    columns = [SimpleNamespace(key=k, label=label) for k, label in chart.columns()]
+    return send_file(
+        io.BytesIO(rows_to_csv(columns, chart.rows())),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{chart.name}.csv",
+    )
+
+
+def _setup_insights_routes(app: Flask) -> None:
+    @app.get("/insights")
+    def insights():  # noqa: ANN202
+        session = db_session()
+        if not _has_packets():
+            return render_template("insights.html", view=None, has_packets=False)
+        view = build_insights(session, request.args)
+        return render_template(
+            "insights.html",
+            view=view,
+            has_packets=True,
+            charts=[chart_payload(chart) for chart in view.charts],
+            target_url=target_url,
+            alert_url=lambda alert: target_url(drilldown_target(alert.drilldown)),
+        )
+
+    @app.get("/insights/<name>.<any(png,csv,json):fmt>")
+    def insights_chart_export(name: str, fmt: str):  # noqa: ANN202
+        return chart_response(insights_chart(db_session(), name, request.args), name, fmt)
+
+    @app.get("/drilldown")
+    def drilldown():  # noqa: ANN202
+        table = drilldown_table(db_session(), request.args)
+        return render_template("drilldown.html", table=table)
+
+    @app.get("/drilldown.<any(csv,json):fmt>")
+    def drilldown_export(fmt: str):  # noqa: ANN202
+        return table_export(drilldown_table(db_session(), request.args), fmt, "lines")
+
+
+def target_url(target: Any) -> str | None:
+    """The URL of an analytics drill-down target ``(endpoint, params)``."""
+    if target is None:
+        return None
+    endpoint, params = target
+    return url_for(endpoint, **params)
 
 
 def _has_packets() -> bool:
@@ -559,25 +619,7 @@ def _setup_browse_routes(app: Flask) -> None:
 
     @app.get("/analysis/<name>.<any(png,csv,json):fmt>")
     def analysis_chart(name: str, fmt: str):  # noqa: ANN202
-        chart = build_chart(db_session(), name)
-        if chart is None:
-            abort(404, description=f"There is no chart called {name[:40]}.")
-        if fmt == "png":
-            return send_file(
-                io.BytesIO(chart_png(chart)),
-                mimetype="image/png",
-                as_attachment=request.args.get("download") == "1",
-                download_name=f"{chart.name}.png",
-            )
-        if fmt == "json":
-            return jsonify(chart_payload(chart))
-        columns = [SimpleNamespace(key=k, label=label) for k, label in chart.columns()]
-        return send_file(
-            io.BytesIO(rows_to_csv(columns, chart.rows())),
-            mimetype="text/csv",
-            as_attachment=True,
-            download_name=f"{chart.name}.csv",
-        )
+        return chart_response(build_chart(db_session(), name), name, fmt)
 
     @app.get("/cpt_codes")
     def cpt_codes():  # noqa: ANN202
@@ -989,121 +1031,6 @@ def _setup_export_routes(app: Flask) -> None:
         made = generate_missing(session_factory(), export_dir())
         flash(f"{made} monthly summary report(s) generated.", "success")
         return redirect(url_for("exports"))
-
-
-# --------------------------------------------------------------------------- billing audit
-
-
-def _audit_page(rejected: Any = None, status: int = 200):  # noqa: ANN202 - a Flask response
-    """The audit page for the request's query (and the rows refused from an upload)."""
-    from analytics.audit import (
-        KIND_LABELS,
-        AuditQuery,
-        BillingAudit,
-        parse_audit_query,
-        shown_findings,
-        timeline_chart,
-    )
-
-    query = parse_audit_query(request.args)
-    audit = BillingAudit(db_session())
-    has_log = audit.has_log()
-    report = audit.generate_audit_report(query.date_range)
-    counts: dict[str, int] = {}
-    for finding in shown_findings(report, AuditQuery(), has_log):
-        counts[finding.kind] = counts.get(finding.kind, 0) + 1
-    findings = shown_findings(report, query, has_log)
-    timeline = [
-        row
-        for row in report.timeline
-        if row.date_of_service.startswith(query.month or report.end.isoformat()[:7])
-    ]
-    page = render_template(
-        "audit.html",
-        report=report,
-        query=query,
-        has_log=has_log,
-        has_packets=_has_packets(),
-        counts=counts,
-        labels=KIND_LABELS,
-        findings=findings,
-        chart=chart_payload(timeline_chart(report)) if has_log else None,
-        timeline=timeline,
-        timeline_month=query.month or report.end.isoformat()[:7],
-        rejected=rejected,
-    )
-    return page, status
-
-
-def _setup_audit_routes(app: Flask) -> None:
-    @app.get("/audit")
-    def audit():  # noqa: ANN202
-        return _audit_page()
-
-    @app.post("/audit/upload")
-    def audit_upload():  # noqa: ANN202
-        from analytics.audit import BillingAudit
-        from analytics.caselog import MAX_LOG_BYTES, CaseLogError, parse_case_log
-
-        upload = request.files.get("caselog")
-        if upload is None or not upload.filename:
-            flash("Choose your case log (CSV or .xlsx) first.", "error")
-            return redirect(url_for("audit"))
-        name = display_name(upload.filename)
-        try:
-            parsed = parse_case_log(upload.stream.read(MAX_LOG_BYTES + 1), name)
-        except CaseLogError as error:
-            flash(f"Nothing was stored: {error.message}", "error")
-            return redirect(url_for("audit"))
-        if parsed.rejected:
-            flash(
-                f"Nothing was stored: {len(parsed.rejected)} row(s) of {name} are refused "
-                "(listed below). Fix them and upload the file again.",
-                "error",
-            )
-            return _audit_page(rejected=parsed, status=422)
-        with session_scope(session_factory()) as session:
-            audit = BillingAudit(session)
-            stored = audit.store_log(parsed)
-            audit.generate_audit_report(save_matches=True)
-        first, last = parsed.date_span
-        flash(
-            f"{name}: {len(parsed.rows)} case(s) read; {stored.added} new stored, "
-            f"{stored.already} already stored. Showing {first:%b %Y} to {last:%b %Y}.",
-            "success",
-        )
-        end = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(1)
-        return redirect(url_for("audit", **{"from": first.replace(day=1), "to": end}))
-
-    @app.get("/audit/report")
-    def audit_report():  # noqa: ANN202
-        from analytics.audit import BillingAudit, parse_audit_query
-        from exports.audit_report import FORMATS, MIMETYPES, audit_report_bytes
-
-        fmt = request.args.get("fmt", "pdf")
-        if fmt not in FORMATS:
-            abort(400, description="The report comes as pdf, xlsx or csv.")
-        query = parse_audit_query(request.args)
-        audit = BillingAudit(db_session())
-        if not audit.has_log():
-            abort(400, description="Upload your case log first: the report compares it.")
-        report = audit.generate_audit_report(query.date_range)
-        names = request.args.get("include_names") == "1"
-        return send_file(
-            io.BytesIO(audit_report_bytes(report, fmt, include_names=names)),
-            mimetype=MIMETYPES[fmt],
-            as_attachment=True,
-            download_name=f"billing-audit-{report.start}-to-{report.end}.{fmt}",
-        )
-
-    @app.post("/audit/clear")
-    def audit_clear():  # noqa: ANN202
-        from analytics.audit import BillingAudit
-
-        with session_scope(session_factory()) as session:
-            removed = BillingAudit(session).clear_log()
-        flash(f"Removed your stored case log ({removed} rows). Packets are untouched.", "success")
-        return redirect(url_for("audit"))
 
 
 # --------------------------------------------------------------------------- serving

@@ -301,6 +301,7 @@ def _setup_routes(app: Flask) -> None:
     _setup_demo_routes(app)
     _setup_backup_routes(app)
     _setup_export_routes(app)
+    _setup_audit_routes(app)
 
 
 def _setup_dashboard_routes(app: Flask) -> None:
@@ -1031,6 +1032,121 @@ def _setup_export_routes(app: Flask) -> None:
         made = generate_missing(session_factory(), export_dir())
         flash(f"{made} monthly summary report(s) generated.", "success")
         return redirect(url_for("exports"))
+
+
+# --------------------------------------------------------------------------- billing audit
+
+
+def _audit_page(rejected: Any = None, status: int = 200):  # noqa: ANN202 - a Flask response
+    """The audit page for the request's query (and the rows refused from an upload)."""
+    from analytics.audit import (
+        KIND_LABELS,
+        AuditQuery,
+        BillingAudit,
+        parse_audit_query,
+        shown_findings,
+        timeline_chart,
+    )
+
+    query = parse_audit_query(request.args)
+    audit = BillingAudit(db_session())
+    has_log = audit.has_log()
+    report = audit.generate_audit_report(query.date_range)
+    counts: dict[str, int] = {}
+    for finding in shown_findings(report, AuditQuery(), has_log):
+        counts[finding.kind] = counts.get(finding.kind, 0) + 1
+    findings = shown_findings(report, query, has_log)
+    timeline = [
+        row
+        for row in report.timeline
+        if row.date_of_service.startswith(query.month or report.end.isoformat()[:7])
+    ]
+    page = render_template(
+        "audit.html",
+        report=report,
+        query=query,
+        has_log=has_log,
+        has_packets=_has_packets(),
+        counts=counts,
+        labels=KIND_LABELS,
+        findings=findings,
+        chart=chart_payload(timeline_chart(report)) if has_log else None,
+        timeline=timeline,
+        timeline_month=query.month or report.end.isoformat()[:7],
+        rejected=rejected,
+    )
+    return page, status
+
+
+def _setup_audit_routes(app: Flask) -> None:
+    @app.get("/audit")
+    def audit():  # noqa: ANN202
+        return _audit_page()
+
+    @app.post("/audit/upload")
+    def audit_upload():  # noqa: ANN202
+        from analytics.audit import BillingAudit
+        from analytics.caselog import MAX_LOG_BYTES, CaseLogError, parse_case_log
+
+        upload = request.files.get("caselog")
+        if upload is None or not upload.filename:
+            flash("Choose your case log (CSV or .xlsx) first.", "error")
+            return redirect(url_for("audit"))
+        name = display_name(upload.filename)
+        try:
+            parsed = parse_case_log(upload.stream.read(MAX_LOG_BYTES + 1), name)
+        except CaseLogError as error:
+            flash(f"Nothing was stored: {error.message}", "error")
+            return redirect(url_for("audit"))
+        if parsed.rejected:
+            flash(
+                f"Nothing was stored: {len(parsed.rejected)} row(s) of {name} are refused "
+                "(listed below). Fix them and upload the file again.",
+                "error",
+            )
+            return _audit_page(rejected=parsed, status=422)
+        with session_scope(session_factory()) as session:
+            audit = BillingAudit(session)
+            stored = audit.store_log(parsed)
+            audit.generate_audit_report(save_matches=True)
+        first, last = parsed.date_span
+        flash(
+            f"{name}: {len(parsed.rows)} case(s) read; {stored.added} new stored, "
+            f"{stored.already} already stored. Showing {first:%b %Y} to {last:%b %Y}.",
+            "success",
+        )
+        end = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(1)
+        return redirect(url_for("audit", **{"from": first.replace(day=1), "to": end}))
+
+    @app.get("/audit/report")
+    def audit_report():  # noqa: ANN202
+        from analytics.audit import BillingAudit, parse_audit_query
+        from exports.audit_report import FORMATS, MIMETYPES, audit_report_bytes
+
+        fmt = request.args.get("fmt", "pdf")
+        if fmt not in FORMATS:
+            abort(400, description="The report comes as pdf, xlsx or csv.")
+        query = parse_audit_query(request.args)
+        audit = BillingAudit(db_session())
+        if not audit.has_log():
+            abort(400, description="Upload your case log first: the report compares it.")
+        report = audit.generate_audit_report(query.date_range)
+        names = request.args.get("include_names") == "1"
+        return send_file(
+            io.BytesIO(audit_report_bytes(report, fmt, include_names=names)),
+            mimetype=MIMETYPES[fmt],
+            as_attachment=True,
+            download_name=f"billing-audit-{report.start}-to-{report.end}.{fmt}",
+        )
+
+    @app.post("/audit/clear")
+    def audit_clear():  # noqa: ANN202
+        from analytics.audit import BillingAudit
+
+        with session_scope(session_factory()) as session:
+            removed = BillingAudit(session).clear_log()
+        flash(f"Removed your stored case log ({removed} rows). Packets are untouched.", "success")
+        return redirect(url_for("audit"))
 
 
 # --------------------------------------------------------------------------- serving

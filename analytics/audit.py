@@ -34,6 +34,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
+from analytics.analysis import Chart, Series
 from analytics.caselog import LogRow, ParsedLog
 from analytics.metrics import WorkloadMetrics
 from analytics.periods import month_of
@@ -663,6 +664,13 @@ class BillingAudit:
         dollars = round(points * rate, 2) if rate is not None else 0.0
         return ExpectedIncome(points, dollars, rate, f"{case_count} × {historical_avg:.2f} pts")
 
+    def clear_log(self) -> int:
+        """Remove every stored case-log row. Returns how many."""
+        return self.log_repo.delete_all()
+
+    def has_log(self) -> bool:
+        return self.log_repo.count() > 0
+
     def generate_audit_report(
         self,
         date_range: tuple[Any, Any] | None = None,
@@ -1168,3 +1176,100 @@ class BillingAudit:
             rates, mean = self.current_rates()
             out[name] = ExpectedIncome(points, dollars, mean, f"{len(chosen)} finding(s)")
         return out
+
+
+# --------------------------------------------------------------------------- page helpers
+
+#: Kinds that need the case log; without one only the others are shown.
+LOG_KINDS = ("missing_pending", "missing_overdue", "unexpected", *MISMATCH_KINDS)
+
+
+def timeline_chart(report: AuditReport) -> Chart:
+    """Cases by service month: billed (matched or not in the log) and missing, with the
+    median days from service to first posting; each bar opens what it counts."""
+    months = [m.month for m in report.months]
+    by_month = {m.month: m for m in report.months}
+    pending = Counter(month_of(dt.date.fromisoformat(f.date_of_service))
+                      for f in report.of_kind("missing_pending"))  # fmt: skip
+
+    def series(name: str, values: list[float | None], target: Any, **kw: Any) -> Series:
+        return Series(name, values, [target(m) for m in months], **kw)
+
+    return Chart(
+        name="audit_timeline",
+        title="Service month → billing",
+        question="Of the cases done each month, how many were billed, and how fast?",
+        kind="bar",
+        x_label="Service month",
+        x=months,
+        series=[
+            series("Billed, in your log", [by_month[m].matched for m in months],
+                   lambda m: ("cases", {"service_month": m})),
+            series("Billed, not in your log", [by_month[m].unexpected for m in months],
+                   lambda m: ("audit", {"kind": "unexpected", "month": m})),
+            series("Missing: pending", [pending[m] for m in months],
+                   lambda m: ("audit", {"kind": "missing_pending", "month": m})),
+            series("Missing: overdue", [by_month[m].missing - pending[m] for m in months],
+                   lambda m: ("audit", {"kind": "missing_overdue", "month": m})),
+            series("Median days to first posting",
+                   [by_month[m].median_days_to_post for m in months],
+                   lambda m: ("cases", {"service_month": m}), drawn=False),
+        ],  # fmt: skip
+        y_label="cases",
+        note="Missing cases are those in your log with no billed case; pending ones were "
+        "served within your usual charge lag of the latest posting.",
+    )
+
+
+@dataclass
+class AuditQuery:
+    """The audit page's query: dates of service, a finding kind, a service month."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    kind: str | None = None
+    month: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def date_range(self) -> tuple[dt.date | None, dt.date | None] | None:
+        return (self.start, self.end) if self.start or self.end else None
+
+
+def parse_audit_query(params: Any) -> AuditQuery:
+    """``from``/``to`` dates, ``kind`` and ``month`` from query parameters; what cannot be
+    read is ignored and said in ``problems``."""
+    query = AuditQuery()
+    for name, attribute in (("from", "start"), ("to", "end")):
+        value = (params.get(name) or "").strip()
+        if value:
+            try:
+                setattr(query, attribute, dt.date.fromisoformat(value[:10]))
+            except ValueError:
+                query.problems.append(f"'{name}' must be a date like 2025-03-31; ignored.")
+    if query.start and query.end and query.end < query.start:
+        query.problems.append("'to' is before 'from'; both ignored.")
+        query.start = query.end = None
+    kind = (params.get("kind") or "").strip()
+    if kind in KINDS:
+        query.kind = kind
+    elif kind:
+        query.problems.append(f"'{kind[:30]}' is not a kind of finding; ignored.")
+    month = (params.get("month") or "").strip()
+    if len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit():
+        query.month = month
+    elif month:
+        query.problems.append("'month' must be a month like 2025-03; ignored.")
+    return query
+
+
+def shown_findings(report: AuditReport, query: AuditQuery, has_log: bool) -> list[Finding]:
+    """The findings the page lists: of the kind and service month asked, and without a
+    stored log only the kinds that need none."""
+    return [
+        f
+        for f in report.findings
+        if (has_log or f.kind not in LOG_KINDS)
+        and (query.kind is None or f.kind == query.kind)
+        and (query.month is None or (f.date_of_service or "").startswith(query.month))
+    ]

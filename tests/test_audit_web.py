@@ -1,0 +1,104 @@
+"""The /audit page through Flask's test client, on a copy of the demo database."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from app import create_app
+from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def web(demo_db: Path, tmp_path: Path):
+    target = tmp_path / "demo.db"
+    shutil.copy(demo_db, target)
+    app = create_app({"DATABASE_URL": f"sqlite:///{target}", "TESTING": True, "SECRET_KEY": "t"})
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def month_log(demo_db: Path) -> bytes:
+    return (demo_db.parent / "demo-packets" / "caselog-2024-03.csv").read_bytes()
+
+
+def upload(client, data: bytes, name: str = "log.csv"):
+    return client.post(
+        "/audit/upload",
+        data={"csrf_token": csrf_token(client), "caselog": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_upload_then_findings_report_and_clear(web, month_log: bytes) -> None:
+    before = text(web.get("/audit"))
+    assert 'data-testid="no-log"' in before and 'href="/audit"' in before
+    assert "kind-unexpected" not in before and "kind-ticket_gap" in before
+
+    response = upload(web, month_log, "caselog-2024-03.csv")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/audit?from=2024-03-01&to=2024-03-31"
+    page = text(web.get(response.headers["Location"]))
+    assert "149 new stored, 0 already stored" in page
+    for kind in ("missing_overdue", "unexpected", "cpt_mismatch", "ticket_mismatch"):
+        assert f'data-testid="kind-{kind}"' in page
+    assert 'data-chart="audit_timeline"' in page and "Expected vs actual" in page
+    assert "/cases/73117503" in page  # a billed case not in the log drills to its case
+    assert "/compensation/2024-03" in page
+
+    again = upload(web, month_log, "caselog-2024-03.csv")
+    assert "0 new stored, 149 already stored" in text(web.get(again.headers["Location"]))
+
+    only = text(web.get("/audit?kind=unexpected&from=2024-03-01&to=2024-03-31"))
+    assert len(re.findall(r'<tr data-kind="unexpected"', only)) == 2
+    assert '<tr data-kind="cpt_mismatch"' not in only
+
+    pdf = web.get("/audit/report?fmt=pdf&from=2024-03-01&to=2024-03-31")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    span = "from=2024-03-01&to=2024-03-31"
+    csv_text = web.get(f"/audit/report?fmt=csv&{span}").data.decode("utf-8-sig")
+    assert "73117503" in csv_text and "Patient" not in csv_text.splitlines()[0]
+    named = web.get("/audit/report?fmt=xlsx&from=2024-03-01&to=2024-03-31&include_names=1")
+    header = next(load_workbook(io.BytesIO(named.data))["Findings"].iter_rows(values_only=True))
+    assert "Patient" in header
+
+    cleared = web.post("/audit/clear", data={"csrf_token": csrf_token(web)})
+    assert cleared.status_code == 302
+    assert "Removed your stored case log (149 rows)" in text(web.get("/audit"))
+
+
+def test_bad_uploads_store_nothing(web) -> None:
+    bad_rows = b"date,ticket,cpt\n3/4/24,73117474,29827\n3/40/24,73117475,29881\n"
+    response = upload(web, bad_rows)
+    assert response.status_code == 422
+    page = text(response)
+    assert 'data-testid="rejected-rows"' in page and "is not a date" in page
+    assert "Nothing was stored: 1 row(s) of log.csv are refused" in page
+    for data, message in (
+        (b"", "is empty"),
+        (b"\x00\x01\x02binary\x00" * 20, "not a text CSV"),
+        (b"who,what\nx,y\n", "lacks a date column"),
+    ):
+        follow = text(web.get(upload(web, data).headers["Location"]))
+        assert message in follow and "Nothing was stored" in follow
+    assert 'data-testid="no-log"' in text(web.get("/audit"))
+    assert web.post("/audit/upload", data={"csrf_token": csrf_token(web)}).status_code == 302
+
+
+def test_bad_queries_and_report_without_log(web) -> None:
+    page = web.get("/audit?from=2024-99-01&kind=nonsense&month=March")
+    assert page.status_code == 200
+    body = text(page)
+    assert "must be a date like 2025-03-31" in body and "is not a kind of finding" in body
+    assert web.get("/audit/report?fmt=pdf").status_code == 400
+    assert web.get("/audit/report?fmt=doc").status_code == 400
+    assert web.post("/audit/clear").status_code == 400  # no CSRF token

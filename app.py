@@ -302,6 +302,7 @@ def _setup_routes(app: Flask) -> None:
     _setup_backup_routes(app)
     _setup_export_routes(app)
     _setup_audit_routes(app)
+    _setup_forecast_routes(app)
 
 
 def _setup_dashboard_routes(app: Flask) -> None:
@@ -1147,6 +1148,87 @@ def _setup_audit_routes(app: Flask) -> None:
             removed = BillingAudit(session).clear_log()
         flash(f"Removed your stored case log ({removed} rows). Packets are untouched.", "success")
         return redirect(url_for("audit"))
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def _setup_forecast_routes(app: Flask) -> None:
+    from analytics.forecasting import (
+        METRICS,
+        IncomeForecast,
+        forecast_view,
+        parse_assumptions,
+        record_actuals,
+        set_time_off,
+        valid_month,
+        with_bands,
+    )
+
+    def metric_arg() -> str:
+        metric = (request.args.get("metric") or "pool_pay").strip()
+        if metric in METRICS or (metric.startswith("pool:") and metric[5:].isalnum()):
+            return metric
+        abort(400, description=f"There is no forecast of {metric[:40]!r}.")
+
+    def view(metric: str, what_if):  # noqa: ANN001, ANN202
+        try:
+            return forecast_view(db_session(), metric, what_if)
+        except ValueError as exc:
+            abort(400, description=str(exc))
+
+    @app.get("/forecast")
+    def forecast():  # noqa: ANN202
+        if not _has_packets():
+            return render_template("forecast.html", view=None, has_packets=False)
+        metric = metric_arg()
+        what_if, errors = parse_assumptions(request.args)
+        for message in errors:
+            flash(message, "error")
+        if not demo_mode():  # keep this month's forecast, fill actuals (accuracy tracking)
+            with session_scope(session_factory()) as session:
+                try:
+                    engine = IncomeForecast(session, metric)
+                except ValueError as exc:
+                    abort(400, description=str(exc))
+                engine.save_snapshots()
+                record_actuals(session, engine.data)
+        page = view(metric, what_if)
+        chart = with_bands(chart_payload(page.chart()))
+        return render_template(
+            "forecast.html", view=page, chart=chart, has_packets=True, args=request.args
+        )
+
+    @app.get("/forecast.<any(png,csv,json):fmt>")
+    def forecast_export(fmt: str):  # noqa: ANN202
+        if not _has_packets():
+            abort(404, description="No packets imported yet: nothing to forecast.")
+        what_if, errors = parse_assumptions(request.args)
+        if errors:
+            abort(400, description=" ".join(errors))
+        page = view(metric_arg(), what_if)
+        if fmt == "json":
+            chart = with_bands(chart_payload(page.chart()))
+            return jsonify({**chart, "forecast": page.forecast.to_dict()})
+        return chart_response(page.chart(), "forecast", fmt)
+
+    @app.post("/forecast/time-off")
+    def forecast_time_off():  # noqa: ANN202
+        month = (request.form.get("month") or "").strip()
+        raw = (request.form.get("weeks") or "").strip()
+        note = (request.form.get("note") or "").strip()[:200] or None
+        try:
+            weeks = float(raw)
+        except ValueError:
+            weeks = -1.0
+        if not valid_month(month):
+            flash("Give the month as YYYY-MM (for example 2026-07).", "error")
+        elif not 0 <= weeks <= 4.3:
+            flash("Weeks off must be a number from 0 (remove) to 4.3.", "error")
+        else:
+            with session_scope(session_factory()) as session:
+                flash(set_time_off(session, month, weeks, note), "success")
+        return redirect(url_for("forecast"))
 
 
 # --------------------------------------------------------------------------- serving

@@ -1427,3 +1427,233 @@ def year_end_projection(session: Session) -> dict[str, Any]:
             "note": forecast.note if forecast else "",
         }
     return result
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def parse_assumptions(args: Any) -> tuple[Assumptions, list[str]]:
+    """What-if inputs from a query string (volume and rate in %, weeks off in a month), and
+    a message for each value that could not be used (that value is then left out)."""
+    errors: list[str] = []
+
+    def number(name: str, low: float, high: float, label: str) -> float:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return 0.0
+        try:
+            value = float(raw)
+        except ValueError:
+            errors.append(f"{label} must be a number (got {raw[:20]!r}).")
+            return 0.0
+        if not low <= value <= high or math.isnan(value):
+            errors.append(f"{label} must be between {low:g} and {high:g}.")
+            return 0.0
+        return value
+
+    volume = number("volume", -90, 200, "Case volume change (%)")
+    rate = number("rate", -50, 100, "Rate change (%)")
+    weeks = number("off_weeks", 0, 4.3, "Weeks off")
+    weeks_off = {}
+    month = (args.get("off_month") or "").strip()
+    if weeks and not valid_month(month):
+        errors.append("Weeks off need a month as YYYY-MM.")
+    elif weeks:
+        weeks_off[month] = weeks
+    return Assumptions(volume / 100, rate / 100, weeks_off), errors
+
+
+def valid_month(text: str) -> bool:
+    """``YYYY-MM`` with a real month."""
+    return (
+        len(text) == 7
+        and text[4] == "-"
+        and text[:4].isdigit()
+        and text[5:].isdigit()
+        and 1 <= int(text[5:]) <= 12
+    )
+
+
+@dataclass
+class MonthRow:
+    """One forecast month on the page: the forecast, its bands, and what it hangs on."""
+
+    month: str
+    value: float
+    lower_80: float | None
+    upper_80: float | None
+    lower_95: float | None
+    upper_95: float | None
+    interval: str
+    base: float | None = None  # the base case, when a what-if is on
+    determined: float | None = None
+    from_new_points: float | None = None
+    from_rate_change: float | None = None
+    other: float | None = None  # stipends and other lines (total compensation, net pay)
+    per_rate_dollar: float | None = None
+    owed_points: float | None = None
+    adjusted_points: float | None = None
+
+    @property
+    def change(self) -> float | None:
+        return None if self.base is None else self.value - self.base
+
+    @property
+    def determined_share(self) -> float | None:
+        if self.determined is None or not self.value:
+            return None
+        return max(0.0, min(1.0, self.determined / self.value))
+
+
+@dataclass
+class ForecastView:
+    """Everything the /forecast page shows."""
+
+    metric: str
+    metric_label: str
+    metrics: list[tuple[str, str]]
+    forecast: Forecast
+    rows: list[MonthRow]
+    totals: list[Totals]
+    base_totals: list[Totals]
+    backtest: list[dict[str, Any]]
+    backtest_origins: int
+    accuracy: list[AccuracyRow]
+    running: list[dict[str, Any]]
+    time_off: list[PlannedTimeOff]
+    rates: list[dict[str, Any]]
+    history: list[tuple[str, float]]
+    assumptions: Assumptions
+    what_if: bool
+
+    def chart(self) -> Any:
+        """History and forecast with 80 %/95 % bounds as one chart (drawn with shaded
+        bands on the page; lines in the PNG; columns in the CSV)."""
+        from analytics.analysis import Chart, Series
+
+        history = self.history
+        months = [p for p, _ in history] + self.forecast.months
+        pad = [None] * len(self.forecast.months)
+        blank = [None] * len(history)
+        actual = Series(
+            "Actual",
+            [v for _, v in history] + pad,
+            [("compensation_month", {"period": p}) for p, _ in history] + pad,
+        )
+        joined = blank[:-1] + [history[-1][1]] if history else []
+        series = [actual, Series("Forecast", joined + list(self.forecast.values))]
+        if self.what_if:
+            series.append(Series("Base case", joined + [row.base for row in self.rows]))
+        for name in ("lower_80", "upper_80", "lower_95", "upper_95"):
+            label = f"{name[-2:]}% {'low' if name.startswith('lower') else 'high'}"
+            series.append(Series(label, blank + list(getattr(self.forecast, name))))
+        return Chart(
+            name="forecast",
+            title=f"{self.metric_label}: history and forecast",
+            question="What will the next twelve months pay, and how sure is that?",
+            kind="line",
+            x_label="Pay period",
+            x=months,
+            series=series,
+            value_format="money",
+            note=f"{self.forecast.label}; bands from "
+            + ("its backtest errors on this database." if self.forecast.calibrated
+               else "a simulation (uncalibrated: too little history to measure errors)."),
+        )  # fmt: skip
+
+
+def with_bands(payload: dict[str, Any]) -> dict[str, Any]:
+    """A chart payload whose '80% low/high' and '95% low/high' series become shaded bands of
+    the forecast series (static/js/charts.js draws ``bands``)."""
+    series = payload["series"]
+    bounds = {s["name"]: s["values"] for s in series if s["name"][:3] in ("80%", "95%")}
+    kept = [s for s in series if s["name"] not in bounds]
+    for s in kept:
+        if s["name"] == "Forecast" and len(bounds) == 4:
+            s["bands"] = [
+                [bounds["95% low"], bounds["95% high"]],
+                [bounds["80% low"], bounds["80% high"]],
+            ]
+    for name in bounds:  # still in the tooltip, not drawn as lines
+        kept.append({**next(s for s in series if s["name"] == name), "drawn": False})
+    return {**payload, "series": kept}
+
+
+def forecast_view(
+    session: Session, metric: str = "pool_pay", what_if: Assumptions | None = None
+) -> ForecastView:
+    """The page: the default forecast under the planned time off and any what-if, the base
+    case beside it, the determined/uncertain split, totals, the backtest and saved forecasts."""
+    data = ForecastData(session)
+    what_if = what_if or Assumptions()
+    engine = IncomeForecast(session, metric, what_if, data=data)
+    base = IncomeForecast(session, metric, data=data) if not what_if.is_base else engine
+    base._backtest = engine.backtest()
+    forecast = engine.forecast(MAX_HORIZON)
+    base_forecast = base.forecast(MAX_HORIZON) if base is not engine else forecast
+    detail = engine.schedule_forecast() if forecast.model == DEFAULT_MODEL else None
+    rows = []
+    for i, month in enumerate(forecast.months):
+        row = MonthRow(
+            month,
+            forecast.values[i],
+            forecast.lower_80[i],
+            forecast.upper_80[i],
+            forecast.lower_95[i],
+            forecast.upper_95[i],
+            forecast.interval_method[i],
+            base=base_forecast.values[i] if base is not engine else None,
+        )
+        if detail is not None:
+            row.determined = detail.metric_sum(metric, "determined")[i]
+            row.from_new_points = detail.metric_sum(metric, "from_new_points")[i]
+            row.from_rate_change = detail.metric_sum(metric, "from_rate_change")[i]
+            row.per_rate_dollar = detail.metric_sum(metric, "per_rate_dollar")[i]
+            row.owed_points = detail.metric_sum("pool_pay", "owed_points")[i]
+            row.adjusted_points = detail.metric_sum("pool_pay", "adjusted_points")[i]
+            if metric.startswith("pool:"):
+                row.owed_points = detail.metric_sum(metric, "owed_points")[i]
+                row.adjusted_points = detail.metric_sum(metric, "adjusted_points")[i]
+            pools_part = (row.determined or 0) + (row.from_new_points or 0)
+            row.other = row.value - pools_part - (row.from_rate_change or 0)
+            if abs(row.other) < 0.005:
+                row.other = None
+        rows.append(row)
+    bt = engine.backtest()
+    accuracy_rows, running = accuracy(session)
+    rates = []
+    if detail is not None:
+        for pool, rate in detail.rates.items():
+            rates.append(
+                {
+                    "pool": pool,
+                    "name": data.pool_names.get(pool),
+                    "latest": rate.latest,
+                    "period": rate.latest_period,
+                    "in_12": rate.path[detail.months[-1]],
+                    "note": rate.note,
+                    "volatility": rate.volatility,
+                }
+            )
+    metrics = list(METRICS.items()) + [
+        (f"pool:{code}", f"Pool {code} pay ({name or code})")
+        for code, name in data.pool_names.items()
+    ]
+    return ForecastView(
+        metric=metric,
+        metric_label=dict(metrics).get(metric, metric),
+        metrics=metrics,
+        forecast=forecast,
+        rows=rows,
+        totals=engine.totals(forecast),
+        base_totals=base.totals(base_forecast) if base is not engine else [],
+        backtest=bt.summary(),
+        backtest_origins=len({e.origin for e in bt.errors}),
+        accuracy=accuracy_rows,
+        running=running,
+        time_off=PlannedTimeOffRepository(session).list_all(),
+        rates=rates,
+        history=data.series(metric)[-24:],
+        assumptions=engine.assumptions,
+        what_if=not what_if.is_base,
+    )

@@ -53,7 +53,14 @@
     var innerH = height - margin.top - margin.bottom;
     var drawn = chart.series.filter(function (s) { return s.drawn; });
     var values = [];
-    drawn.forEach(function (s) { s.values.forEach(function (v) { if (v !== null) { values.push(v); } }); });
+    // A series may carry shaded bands: "bands": [[lower, upper], ...] (or one "band").
+    function bandsOf(s) { return s.bands || (s.band ? [s.band] : []); }
+    drawn.forEach(function (s) {
+      s.values.forEach(function (v) { if (v !== null) { values.push(v); } });
+      bandsOf(s).forEach(function (b) {
+        b.forEach(function (edge) { edge.forEach(function (v) { if (v !== null) { values.push(v); } }); });
+      });
+    });
     if (!values.length) { box.textContent = "No data for this chart yet."; return; }
     var ticks = niceTicks(Math.min(0, Math.min.apply(null, values)), Math.max.apply(null, values), 6);
     var low = ticks[0], high = ticks[ticks.length - 1];
@@ -82,6 +89,22 @@
       text.textContent = label;
     });
     el("line", {x1: margin.left, x2: width - margin.right, y1: yAt(0), y2: yAt(0), stroke: "#9aa4b0"}, svg);
+
+    drawn.forEach(function (series, si) {
+      var colour = PALETTE[si % PALETTE.length];
+      bandsOf(series).forEach(function (b) {
+        var upper = "", lower = [];
+        b[1].forEach(function (v, i) {
+          if (v === null || b[0][i] === null) { return; }
+          upper += (upper ? "L" : "M") + xAt(i) + " " + yAt(v);
+          lower.unshift("L" + xAt(i) + " " + yAt(b[0][i]));
+        });
+        if (upper) {
+          el("path", {d: upper + lower.join("") + "Z", fill: colour, "fill-opacity": 0.16,
+            stroke: "none", class: "chart-band"}, svg);
+        }
+      });
+    });
 
     var barW = band * 0.8 / Math.max(drawn.length, 1);
     drawn.forEach(function (series, si) {

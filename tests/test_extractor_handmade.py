@@ -650,3 +650,40 @@ def test_a_landscape_report_turned_on_a_portrait_page_reads_the_same(packet, tmp
     assert [{k: v for k, v in ch.items() if k != "page"} for ch in turned["charges"]] == strip
     assert turned["charge_totals"] == packet["charge_totals"]
     assert turned["pool_summary"] == packet["pool_summary"]
+
+
+@pytest.mark.parametrize("font", ["Helvetica", "Courier"])
+def test_codes_landing_exactly_on_the_same_letter_of_a_name(tmp_path, font):
+    """pdfium drops a character drawn on an identical one; a code drawn over an overflowing
+    name can lose a letter that way (`UF` whose `F` falls on the `F` of `Flynn`, `SD` whose
+    `S` falls on a final initial `S`). Both must come back."""
+    path = tmp_path / "overdrawn.pdf"
+    c = canvas.Canvas(str(path), pagesize=landscape(letter))
+    c.setFont(font, 7)
+    c.drawString(300, 580, "ChargeTransaction & Ticket Tracking Report (F3)")
+    c.drawString(330, 571, "March, 2026")
+    size = 6.5
+    rows = [("Quiambao Cunningham Flynn", "UF", "Flynn", 1), ("Okafor Daniel S", "SD", "S", 0)]
+    y = 500
+    for name, site, anchor, letter_at in rows:
+        c.setFont(font, size)
+        c.drawString(14, y, "73102210")
+        c.drawString(58, y, name)
+        # put the code's letter exactly on the same letter of the name
+        name_x = 58 + c.stringWidth(name[: name.rindex(anchor)], font, size)
+        site_x = name_x - c.stringWidth(site[:letter_at], font, size)
+        c.drawString(site_x, y, site)
+        x = site_x + c.stringWidth(site + " ", font, size) + 4
+        for text in ("An", "27447", "PPO", "2/27/26", "3/11/26", "44", "4.00", "0.0", "0.0",
+                     "868.00", "UTCS", "100", "44.00", "4.00", "0.00", "0", "0.00", "0.00",
+                     "0.00"):  # fmt: skip
+            c.drawString(x, y, text)
+            x += c.stringWidth(text, font, size) + 6
+        y -= 10
+    c.showPage()
+    c.save()
+    charges = extract_packet(path)["charges"]
+    assert [(ch["patient_name"], ch["site_code"], ch["service_type"]) for ch in charges] == [
+        ("Quiambao Cunningham Flynn", "UF", "An"),
+        ("Okafor Daniel S", "SD", "An"),
+    ]

@@ -188,6 +188,39 @@ def _page_chars(textpage: pdfium.PdfTextPage) -> list[tuple | None]:
     return chars
 
 
+def _tile(hole: tuple, line: list[tuple], slack: float) -> list[tuple]:
+    """Characters of other objects that exactly fill a hole of a suspect object, or none.
+
+    A dropped character sat exactly on an identical one, so the fillers must tile the hole
+    edge to edge; a space between words (no box of its own here) is a hole nothing tiles.
+    At the object's first edge (its bounds, slightly inside the glyph) the tiling is anchored
+    on the kept side only, likewise at its last edge.
+    """
+    a, b, at_start, at_end = hole
+    tiles: list[tuple] = []
+    if at_start and not at_end:  # walk back from the first kept character
+        position = b
+        while position - a > 2 * slack:
+            tile = next((c for c in line if abs(c[2] - position) < slack and c[1] < position), None)
+            if tile is None:
+                break
+            tiles.insert(0, tile)
+            position = tile[1]
+        return tiles if tiles and position - a <= 0.5 * (tiles[0][2] - tiles[0][1]) + slack else []
+    position = a
+    while b - position > 2 * slack:
+        tile = next((c for c in line if abs(c[1] - position) < slack and c[2] > position), None)
+        if tile is None:
+            break
+        tiles.append(tile)
+        position = tile[2]
+    if not tiles:
+        return []
+    if at_end:  # the object's bounds end inside the last glyph
+        return tiles if b - position <= 0.5 * (tiles[-1][2] - tiles[-1][1]) + slack else []
+    return tiles if abs(b - position) < slack else []
+
+
 def _reading_direction(chars: list) -> int:
     """0 for ordinary pages; +1 / -1 when the text runs up / down the page.
 
@@ -267,20 +300,18 @@ def _restore_merged(chars: list, direction: int = 0) -> list:
         yc = (own[0][3] + own[0][4]) / 2
         edges = [start] + [x for c in own for x in (c[1], c[2])] + [end]
         holes = [
-            (edges[k], edges[k + 1])
+            (edges[k], edges[k + 1], k == 0, k == len(edges) - 2)
             for k in range(0, len(edges), 2)
             if edges[k + 1] - edges[k] > 0.25 * height
         ]
         if not holes:
             continue
-        found = [
+        line = [
             c
             for c in chars
-            if c is not None
-            and c[5] != obj
-            and abs((c[3] + c[4]) / 2 - yc) < 0.3 * height
-            and any(a - 0.1 * height <= (c[1] + c[2]) / 2 <= b + 0.1 * height for a, b in holes)
+            if c is not None and c[5] != obj and abs((c[3] + c[4]) / 2 - yc) < 0.3 * height
         ]
+        found = [c for hole in holes for c in _tile(hole, line, 0.15 * height)]
         if found:
             fills[obj] = [(c[0], c[1], c[2], c[3], c[4], obj) for c in found]
     if not fills:

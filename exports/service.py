@@ -757,7 +757,8 @@ def build_export(session: Session, entity: str, request: ExportRequest) -> Expor
         private = {c.key for c in entity_fields(session, entity) if c.private}
         if private & set(request.fields) and not request.include_names:
             raise ExportError(
-                "Patient names are left out of exports unless you tick 'Include patient names'."
+                "Patient names are left out of exports unless you ask for them: tick 'Include "
+                "patient names' (or give --include-names)."
             )
         data.tables[0] = data.main.only(request.fields)
     return data

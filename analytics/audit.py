@@ -29,6 +29,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -221,6 +222,10 @@ class BilledCase:
     def anesthesia_lines(self) -> list[ChargeTransaction]:
         """Its charged anesthesia lines, each segment once: no credits, no ``D`` reposting,
         a rebill after a backout not counted again."""
+        return self._anesthesia
+
+    @cached_property
+    def _anesthesia(self) -> list[ChargeTransaction]:
         seen: set[tuple] = set()
         out = []
         for billed in self.lines:
@@ -584,9 +589,6 @@ class BillingAudit:
             return None
         return first.replace(day=1), _month_end(last)
 
-    def _entries(self, start: dt.date, end: dt.date) -> list[LogEntry]:
-        return [LogEntry.from_model(r) for r in self.log_repo.find_by_date_range(start, end)]
-
     def _all_cases(self) -> dict[str, BilledCase]:
         """Every stored billed case (the base-unit history needs the earlier ones too)."""
         if self._history is None:
@@ -683,8 +685,9 @@ class BillingAudit:
         ``matched_ticket``, reason, confidence); the caller commits."""
         start, end = self._range(date_range)
         if entries is None:
-            entries = self._entries(start, end)
-            rows_by_id = {r.id: r for r in self.log_repo.find_by_date_range(start, end)}
+            stored = self.log_repo.find_by_date_range(start, end)
+            entries = [LogEntry.from_model(row) for row in stored]
+            rows_by_id = {row.id: row for row in stored}
         else:
             entries = [e for e in entries if start <= e.case_date <= end]
             rows_by_id = {}

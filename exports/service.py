@@ -191,7 +191,7 @@ def _from_page(page: TablePage, request: ExportRequest, note: str = "") -> Expor
     if not request.include_names:
         page = page.without_private()
     keys = {c.key for c in page.columns}
-    sums = {k: v for k, v in page.sums.items() if k in keys}
+    sums = {k: round(v, 4) for k, v in page.sums.items() if k in keys}
     return ExportTable(page.title, list(page.columns), page.rows, sums, note)
 
 

@@ -119,6 +119,20 @@ def test_a_title_without_its_tables_is_not_a_packet(tmp_path):
     assert caught.value.kind == "not_a_packet"
 
 
+def test_a_scan_without_text_is_not_a_packet(tmp_path):
+    """A PDF holding only a picture of a page (a scan) says that it has no text."""
+    image = _png(tmp_path / "page.png")
+    path = tmp_path / "scan-in-pdf.pdf"
+    c = canvas.Canvas(str(path))
+    c.drawImage(str(image), 72, 600, width=200, height=200)
+    c.showPage()
+    c.save()
+    with pytest.raises(ExtractionError) as caught:
+        extract_packet(path)
+    assert caught.value.kind == "not_a_packet"
+    assert "no text" in caught.value.message
+
+
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ExtractionError) as caught:
         extract_packet(tmp_path / "nowhere.pdf")

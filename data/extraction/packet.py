@@ -75,6 +75,12 @@ def read_packet(data: bytes, name: str, pages: list[Page]) -> dict:
         part = classify_page(page)
         if part:
             parts.setdefault(part, []).append(page)
+    if not parts and not any(page.lines for page in pages):
+        raise ExtractionError(
+            "not_a_packet",
+            f"{name} holds no text to read (a scanned image?); use the packet PDF as the "
+            "billing company sent it.",
+        )
     if not parts:
         raise ExtractionError(
             "not_a_packet",

@@ -142,7 +142,9 @@ class ForecastData:
     points ledger, the posting lag of charges and the planned time off."""
 
     def __init__(self, session: Session) -> None:
-        packets = MonthlySummaryRepository(session).find_with_reports(None, None)
+        packets = MonthlySummaryRepository(session).find_with_reports(
+            None, None, with_history=True
+        )
         by_period = {packet.period: packet for packet in packets}  # latest packet per period
         self.periods: list[str] = sorted(by_period)
         self.packet_ids = {period: packet.id for period, packet in by_period.items()}
@@ -460,8 +462,8 @@ def pool_state(
         if month in data.pages and page is None:
             adjusted[month], paid[month] = 0.0, 0.0  # packet stored, pool not yet started
             continue
-        if latest_page is None:
-            return None
+        if latest_page is None or not latest_page.section3:
+            return None  # neither this month's packet nor the origin's Section 3 to read
         listed = latest_page.section3.get(month)
         if month != origin and month not in latest_page.section4 and listed is None:
             adjusted[month], paid[month] = 0.0, 0.0  # before the pool's first month
@@ -478,10 +480,16 @@ def run_schedule(
     months: list[str],
     future_points: dict[str, float],
     rates: dict[str, float],
+    base_points: dict[str, float] | None = None,
 ) -> list[PoolMonthForecast]:
-    """N, P, R, Q and S month by month, exactly as F2 computes them (pipeline.SCHEDULE)."""
+    """N, P, R, Q and S month by month, exactly as F2 computes them (pipeline.SCHEDULE).
+
+    ``base_points`` are the future points without the what-if and time off: the what-if
+    scales last year's guide to N by the same ratio (see LAST_YEAR_SHADE)."""
     points = dict(state.points)
     points.update(future_points)
+    base = dict(state.points)
+    base.update(base_points if base_points is not None else future_points)
     adjusted = dict(state.adjusted)
     paid = dict(state.paid)
     origin = month_add(months[0], -1)
@@ -489,18 +497,22 @@ def run_schedule(
     for month in months:
         n = 0.0
         owed = 0.0
+        base_new = 0.0
         for age, weight in enumerate(SCHEDULE):
             source = month_add(month, -age)
             part = points.get(source, 0.0) * weight
             n += part
             if source <= origin:
                 owed += part
+            else:
+                base_new += base.get(source, 0.0) * weight
         last_year = state.adjusted.get(month_add(month, -12))
-        if month > months[0] and last_year and state.mature and n > owed:
+        if month > months[0] and last_year and state.mature and n > owed and base_new > 0:
             # Combine inside the points: the new points' part of N, shaded toward what the
             # same month last year implies (N is a smooth five-month blend of M, so last
-            # year's N is a steady guide where a single month's postings are not).
-            implied = max(0.0, last_year - owed)
+            # year's N is a steady guide where a single month's postings are not), scaled
+            # by the what-if as the points are.
+            implied = max(0.0, last_year - owed) * (n - owed) / base_new
             n = owed + LAST_YEAR_SHADE * implied + (1 - LAST_YEAR_SHADE) * (n - owed)
         adjusted[month] = n
         p = sum(adjusted.get(month_add(month, -k), 0.0) for k in range(12))
@@ -573,9 +585,12 @@ def schedule_forecast(
                 return None
             continue
         future = points_forecast(data, pool, origin, months, assumptions)
-        rows = run_schedule(pool, state, months, future, state.rate.path)
+        plain = None
+        if assumptions.volume_change or assumptions.weeks_off:
+            plain = points_forecast(data, pool, origin, months, Assumptions())
+        rows = run_schedule(pool, state, months, future, state.rate.path, plain)
         if detail:
-            _decompose(pool, state, months, future, rows)
+            _decompose(pool, state, months, future, rows, plain)
         pools[pool] = rows
         rates[pool] = state.rate
     if not pools:
@@ -597,6 +612,7 @@ def _decompose(
     months: list[str],
     future: dict[str, float],
     rows: list[PoolMonthForecast],
+    plain: dict[str, float] | None,
 ) -> None:
     """Split each month's pay into what posted points decide at today's rate, what new
     points add, and what the rate forecast moves; and its $ per $1 rate change. The model is
@@ -604,8 +620,8 @@ def _decompose(
     flat = {m: state.rate.latest for m in months}
     bumped = {m: rate + 1.0 for m, rate in state.rate.path.items()}
     posted_only = run_schedule(pool, state, months, {m: 0.0 for m in months}, flat)
-    at_today = run_schedule(pool, state, months, future, flat)
-    plus_one = run_schedule(pool, state, months, future, bumped)
+    at_today = run_schedule(pool, state, months, future, flat, plain)
+    plus_one = run_schedule(pool, state, months, future, bumped, plain)
     for row, base, today, bump in zip(rows, posted_only, at_today, plus_one, strict=True):
         row.determined = base.pay
         row.from_new_points = today.pay - base.pay
@@ -935,15 +951,24 @@ def known_errors(bt: Backtest, model: str, horizon: int, as_of: str) -> list[flo
     ]
 
 
+def nested_bands(
+    forecast: float, errors: list[float], confidence: float = 0.95
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The 80 % band and the ``confidence`` band, the wider never inside the narrower
+    (one may come from ranks and the other from a t-quantile)."""
+    inner = interval_from_errors(forecast, errors, 0.80)
+    outer = interval_from_errors(forecast, errors, confidence)
+    if inner is None or outer is None:
+        return None
+    return inner, (min(inner[0], outer[0]), max(inner[1], outer[1]))
+
+
 def _attach_interval(bt: Backtest, error: BacktestError) -> None:
     errors = known_errors(bt, error.model, error.horizon, error.origin)
-    for level in (0.80, 0.95):
-        band = interval_from_errors(error.forecast, errors, level)
-        if band is None:
-            return
-        suffix = "80" if level == 0.80 else "95"
-        setattr(error, f"lower_{suffix}", band[0])
-        setattr(error, f"upper_{suffix}", band[1])
+    bands = nested_bands(error.forecast, errors)
+    if bands is None:
+        return
+    (error.lower_80, error.upper_80), (error.lower_95, error.upper_95) = bands
     error.calibrated = True
 
 
@@ -1090,22 +1115,23 @@ class IncomeForecast:
         """Fill ``forecast``'s 80 % and 95 % bands (``confidence`` adds that level to the
         95 % slot when it is another) from its model's backtest errors on this database."""
         bt = self.backtest(models=(forecast.model,))
-        levels = {0.80: ("lower_80", "upper_80"), confidence: ("lower_95", "upper_95")}
         for name in ("lower_80", "upper_80", "lower_95", "upper_95", "interval_method"):
             setattr(forecast, name, [])
         simulated = None
         for h, value in enumerate(forecast.values, start=1):
             errors = known_errors(bt, forecast.model, h, forecast.origin)
             method = f"backtest ({min(len(errors), ERRORS_KEPT)} errors)"
-            for level, (low_name, high_name) in levels.items():
-                band = interval_from_errors(value, errors, level)
-                if band is None:
-                    if simulated is None:
-                        simulated = self._simulated_bands(forecast)
-                    band = simulated[level][h - 1]
-                    method = "uncalibrated: " + simulated["method"]
-                getattr(forecast, low_name).append(band[0])
-                getattr(forecast, high_name).append(band[1])
+            bands = nested_bands(value, errors, confidence)
+            if bands is None:
+                if simulated is None:
+                    simulated = self._simulated_bands(forecast, confidence)
+                bands = simulated[0.80][h - 1], simulated[confidence][h - 1]
+                method = "uncalibrated: " + simulated["method"]
+            (low80, high80), (low95, high95) = bands
+            forecast.lower_80.append(low80)
+            forecast.upper_80.append(high80)
+            forecast.lower_95.append(low95)
+            forecast.upper_95.append(high95)
             forecast.interval_method.append(method)
         return forecast
 
@@ -1188,7 +1214,7 @@ class IncomeForecast:
         months = [month_add(origin, h) for h in range(1, len(values) + 1)] if origin else []
         return Forecast(model, self.metric, origin, months, values, assumptions=self.assumptions)
 
-    def _simulated_bands(self, forecast: Forecast) -> dict[Any, Any]:
+    def _simulated_bands(self, forecast: Forecast, confidence: float = 0.95) -> dict[Any, Any]:
         """Bands when the backtest has fewer than three errors: for the schedule model, 400
         simulated rate and points paths; for pay models, a random walk on the pay's own
         monthly log changes. Not calibrated on anything: labelled so."""
@@ -1201,7 +1227,7 @@ class IncomeForecast:
             changes = [math.log(b / a) for a, b in zip(y, y[1:], strict=False)]
             sd = statistics.pstdev(changes) if len(changes) >= 2 else 0.15
             bands = {}
-            for level in (0.80, 0.95):
+            for level in (0.80, confidence):
                 z = _z(level)
                 bands[level] = [
                     (v * math.exp(-z * sd * math.sqrt(h)), v * math.exp(z * sd * math.sqrt(h)))
@@ -1210,7 +1236,7 @@ class IncomeForecast:
             bands["method"] = "random walk on pay's monthly changes"
             return bands
         bands = {"method": "simulated rate and points paths"}
-        for level in (0.80, 0.95):
+        for level in (0.80, confidence):
             tail = (1 - level) / 2
             bands[level] = []
             for h in range(horizon):

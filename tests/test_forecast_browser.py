@@ -1,0 +1,42 @@
+"""The forecast page in Chromium on the demo data: shaded bands drawn, a what-if recomputes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _money(text: str) -> float:
+    return float(re.sub(r"[^0-9.\-]", "", text.replace("−", "-")))
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    page.close()
+    assert errors == [], errors
+
+
+def test_bands_drawn_and_what_if_changes_the_forecast(page, demo_server):
+    page.goto(demo_server + "/forecast")
+    assert page.locator("#chart-forecast path.chart-band").count() == 2  # 95 % and 80 %
+    rows = page.locator("[data-testid=forecast-table] tbody tr")
+    assert rows.count() == 12
+    month = rows.nth(3).locator("td").first.inner_text()
+    before = _money(page.get_by_test_id(f"value-{month}").inner_text())
+    page.locator("input[name=volume]").fill("20")
+    page.get_by_role("button", name="Recompute").click()
+    page.wait_for_selector("[data-testid=what-if-on]")
+    after = _money(page.get_by_test_id(f"value-{month}").inner_text())
+    assert after > before * 1.05
+    change = _money(page.get_by_test_id(f"change-{month}").inner_text())
+    assert change == pytest.approx(after - before, abs=2)
+    assert page.locator("#chart-forecast path.chart-band").count() == 2
+    assert page.get_by_test_id("backtest").locator("tbody tr").count() >= 6

@@ -172,7 +172,8 @@ def test_forecast_with_little_history_is_labelled_uncalibrated(demo_session, dem
     values = model_values(demo_data, DEFAULT_MODEL, "pool_pay", origin, 6)
     early = engine.confidence_interval(Forecast(DEFAULT_MODEL, "pool_pay", origin, [], values))
     assert early.interval_method[0].startswith("uncalibrated")
-    assert all(lo < v < hi for lo, v, hi in zip(early.lower_95, values, early.upper_95))
+    bands = zip(early.lower_95, values, early.upper_95, strict=True)
+    assert all(lo < v < hi for lo, v, hi in bands)
     latest = engine.forecast()
     assert latest.calibrated and latest.model == DEFAULT_MODEL
     assert len(latest.values) == MAX_HORIZON

@@ -288,6 +288,14 @@ class PacketLoader:
             result.message = error.message
             result.error_kind = getattr(error, "kind", None)
             return result
+        if not data.get("period"):  # a damaged packet whose pay period cannot be read
+            result.message = (
+                f"{name}: no pay period could be read (the pay stub and the reports' month "
+                "are missing or damaged); use the packet PDF as the billing company sent it."
+            )
+            result.prechecks.append(PreCheck("readable", "failed", "no pay period"))
+            result.error_kind = "no_period"
+            return result
         result.prechecks.append(PreCheck("readable", "passed", f"period {data.get('period')}"))
         result.prechecks.append(PreCheck("duplicate", "passed", "not imported before"))
         outcome = self.import_extracted(data, source_file=name, sha256=sha256, replace=replace)

@@ -241,7 +241,13 @@ def _text_rows(data: bytes, name: str) -> list[list[str]]:
     delimiter = max((",", ";", "\t"), key=lambda d: first.count(d))
     if first.count(delimiter) == 0:
         delimiter = ","
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as error:  # e.g. a stray carriage return inside a field
+        raise CaseLogError(
+            f"{name} is not a readable CSV file ({error}). Open it in a spreadsheet and "
+            "save it again as CSV or .xlsx."
+        ) from None
 
 
 def _xlsx_rows(data: bytes, name: str) -> list[list[Any]]:

@@ -78,6 +78,9 @@ DRIFT_T = 3.0
 BACKLOG_KEEP = 0.5
 #: Weight of last year's N in the new points' part of N beyond the first month.
 LAST_YEAR_SHADE = 0.5
+#: Net pay: weight of last year's withholding pattern against a straight-line fit (1.0
+#: measured best over the ten benchmark histories; the line is used where last year lacks).
+NET_SEASONAL_WEIGHT = 1.0
 BATCH_LAG_DAYS = 45  # a charge posted later than this waited for paperwork, not the batch
 
 #: Two-sided t quantiles (0.90 and 0.975) by degrees of freedom, for intervals from few errors.
@@ -536,7 +539,7 @@ class ScheduleForecast:
     pools: dict[str, list[PoolMonthForecast]]
     rates: dict[str, RateForecast]
     other_compensation: list[float]  # total compensation minus pool pay (stipends, other lines)
-    net_share: float | None  # net pay over total compensation, recent months
+    net_rule: NetRule | None  # how net pay follows total compensation
     assumptions: Assumptions
 
     def pool_pay(self) -> list[float]:
@@ -552,19 +555,20 @@ class ScheduleForecast:
         total = [p + o for p, o in zip(pay, self.other_compensation, strict=True)]
         if metric == "total_compensation":
             return total
-        if metric == "net_pay" and self.net_share is not None:
-            return [t * self.net_share for t in total]
+        if metric == "net_pay" and self.net_rule is not None:
+            return self.net_rule.net(total)
         return None
 
     def metric_sum(self, metric: str, attribute: str) -> list[float]:
-        """A per-pool attribute summed over pools (the net-pay share applied for net pay)."""
+        """A per-pool attribute summed over pools (for net pay, what is left of it after the
+        marginal deductions and taxes)."""
         pools = [metric[5:]] if metric.startswith("pool:") else list(self.pools)
         values = [
             sum(getattr(self.pools[p][i], attribute) for p in pools if p in self.pools)
             for i in range(len(self.months))
         ]
-        if metric == "net_pay" and self.net_share is not None:
-            values = [v * self.net_share for v in values]
+        if metric == "net_pay" and self.net_rule is not None:
+            values = [v * (1 - self.net_rule.marginal) for v in values]
         return values
 
 
@@ -601,7 +605,7 @@ def schedule_forecast(
         pools,
         rates,
         _other_compensation(data, origin, months),
-        _net_share(data, origin),
+        _net_rule(data, origin, months),
         assumptions,
     )
 
@@ -648,14 +652,65 @@ def _other_compensation(data: ForecastData, origin: str, months: list[str]) -> l
     return result
 
 
-def _net_share(data: ForecastData, origin: str) -> float | None:
-    """Net pay as a share of total compensation over the last twelve months (deductions and
-    taxes at their recent share)."""
+@dataclass
+class NetRule:
+    """Net pay from total compensation: what is withheld (overhead, deductions, taxes) is
+    last year's same month plus a marginal share of the change in total compensation, so the
+    year's pattern (January 401(k) deferrals, the Social Security cap late in the year) is
+    kept; a flat share of recent months where last year is missing."""
+
+    marginal: float
+    share_withheld: float
+    withheld_last_year: list[float | None]
+    total_last_year: list[float | None]
+    fixed: float | None = None  # withheld = fixed + marginal x total, fitted on recent months
+
+    def net(self, total: list[float]) -> list[float]:
+        result = []
+        for i, value in enumerate(total):
+            withheld, before = self.withheld_last_year[i], self.total_last_year[i]
+            if withheld is None or before is None:
+                if self.fixed is None:
+                    result.append(value * (1 - self.share_withheld))
+                else:
+                    result.append(value - self.fixed - self.marginal * value)
+                continue
+            seasonal = withheld + self.marginal * (value - before)
+            if self.fixed is not None:
+                linear = self.fixed + self.marginal * value
+                seasonal = NET_SEASONAL_WEIGHT * seasonal + (1 - NET_SEASONAL_WEIGHT) * linear
+            result.append(value - seasonal)
+        return result
+
+
+def _net_rule(data: ForecastData, origin: str, months: list[str]) -> NetRule | None:
     net = dict(data.series("net_pay", origin))
     total = dict(data.series("total_compensation", origin))
-    common = [p for p in net if p in total and p > month_add(origin, -12)]
-    denominator = sum(total[p] for p in common)
-    return sum(net[p] for p in common) / denominator if denominator > 0 else None
+    common = [p for p in sorted(net) if p in total and p > month_add(origin, -24)]
+    if not common:
+        return None
+    recent = [p for p in common if p > month_add(origin, -12)]
+    denominator = sum(total[p] for p in recent)
+    share = 1 - sum(net[p] for p in recent) / denominator if denominator > 0 else 0.4
+    marginal = share
+    fixed = None
+    if len(common) >= 6:
+        xs = [total[p] for p in common]
+        ys = [total[p] - net[p] for p in common]
+        mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+        sxx = sum((x - mean_x) ** 2 for x in xs)
+        if sxx > 0:
+            slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
+            marginal = min(0.8, max(0.2, slope))
+            fixed = mean_y - marginal * mean_x
+    last_year = [month_add(m, -12) for m in months]
+    return NetRule(
+        marginal,
+        share,
+        [total[m] - net[m] if m in net and m in total else None for m in last_year],
+        [total.get(m) if m in net else None for m in last_year],
+        fixed,
+    )
 
 
 # --------------------------------------------------------------------------- pay-fitted models

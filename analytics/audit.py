@@ -735,14 +735,20 @@ class BillingAudit:
         start, end = date_range or (None, None)
         start = dt.date.fromisoformat(str(start)) if start else None
         end = dt.date.fromisoformat(str(end)) if end else None
+        if start and end and end < start:
+            raise ValueError(f"the audit range ends ({end}) before it starts ({start})")
         if start is None or end is None:
             default = self.default_range()
             if default is None:
                 first, last = self.repo.post_date_span()
                 default = (first or dt.date.today(), last or dt.date.today())
-            start, end = start or default[0], end or default[1]
-        if end < start:
-            raise ValueError(f"the audit range ends ({end}) before it starts ({start})")
+            # One side given: the other from the default, never crossing the given one.
+            if start is not None:
+                end = max(default[1], start)
+            elif end is not None:
+                start = min(default[0], end)
+            else:
+                start, end = default
         return start, end
 
     def _save_matches(self, comparison: Comparison, rows: dict[int | None, UserCaseLog]) -> None:

@@ -81,13 +81,9 @@ class CSVExporter:
     def _entity(
         self, entity: str, filepath: str | Path, date_range: Any = None, filters: Any = None
     ) -> Path:
-        from exports.service import DateRange, ExportRequest, build_export, parse_date_range
+        from exports.service import entity_data
 
-        if self.session is None:
-            raise ValueError("CSVExporter(session) is needed to fetch data")
-        dr = date_range if isinstance(date_range, DateRange) else parse_date_range(date_range)
-        request = ExportRequest(date_range=dr, filters=dict(filters or {}))
-        return self.export(build_export(self.session, entity, request), filepath)
+        return self.export(entity_data(self.session, entity, date_range, filters), filepath)
 
 
 class _Named:

@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 
 from analytics.analysis import Chart
 from analytics.browse import Column
-from exports.service import ExportData, ExportRequest, ExportTable, build_export
+from exports.service import ExportData, ExportTable, entity_data
 
 NUMBER_FORMATS = {
     "money": '"$"#,##0.00;-"$"#,##0.00',
@@ -153,13 +153,7 @@ class ExcelExporter:
     def _entity(
         self, entity: str, date_range: Any, filepath: str | Path, filters: Any = None
     ) -> Path:
-        from exports.service import DateRange, parse_date_range
-
-        if self.session is None:
-            raise ValueError("ExcelExporter(session) is needed to fetch data")
-        dr = date_range if isinstance(date_range, DateRange) else parse_date_range(date_range)
-        request = ExportRequest(date_range=dr, filters=dict(filters or {}))
-        return self.export(build_export(self.session, entity, request), filepath)
+        return self.export(entity_data(self.session, entity, date_range, filters), filepath)
 
     # ------------------------------------------------------------------ sheets
 

@@ -28,7 +28,7 @@ from reportlab.platypus.flowables import Flowable
 from analytics.analysis import Chart
 from analytics.browse import Column
 from exports.charts import chart_png
-from exports.service import DateRange, ExportData, ExportRequest, ExportTable, build_export
+from exports.service import DateRange, ExportData, ExportTable, entity_data
 
 NUMERIC = ("money", "points", "number", "int", "percent")
 HEADER_BLUE = colors.HexColor("#1F5F8B")
@@ -214,19 +214,10 @@ class PDFExporter:
 
     # ------------------------------------------------------------------ design's reports
 
-    def _session(self) -> Any:
-        if self.session is None:
-            raise ValueError("PDFExporter(session) is needed to fetch report data")
-        return self.session
-
     def generate_asmg_report(self, case_data: DateRange | str | None, filepath: str | Path) -> Path:
         """The ASMG points report of a range: F3 totals per posting month and pool, the
         printed F2 M beside them, and a chart."""
-        from exports.service import parse_date_range
-
-        dr = case_data if isinstance(case_data, DateRange) else parse_date_range(case_data)
-        data = build_export(self._session(), "points", ExportRequest(date_range=dr))
-        return self.export(data, filepath)
+        return self.export(entity_data(self.session, "points", case_data), filepath)
 
     def generate_audit_report(self, audit_results: ExportData, filepath: str | Path) -> Path:
         """A billing audit: its sections (expected cases, billed cases, discrepancies) as
@@ -238,6 +229,7 @@ class PDFExporter:
         points earned not yet paid (analytics.reports.monthly_summary)."""
         from exports.monthly import monthly_summary_data
 
-        period = f"{year:04d}-{month:02d}"
-        data = monthly_summary_data(self._session(), period)
+        if self.session is None:
+            raise ValueError("the exporter needs a session to fetch its data")
+        data = monthly_summary_data(self.session, f"{year:04d}-{month:02d}")
         return self.export(data, filepath)

@@ -764,6 +764,20 @@ def build_export(session: Session, entity: str, request: ExportRequest) -> Expor
     return data
 
 
+def entity_data(
+    session: Session | None,
+    entity: str,
+    date_range: DateRange | str | None = None,
+    filters: Mapping[str, str] | None = None,
+) -> ExportData:
+    """The design's exporter methods' data: ``entity`` over a range (text or DateRange)
+    with page filters. The exporters hold a session only for these methods."""
+    if session is None:
+        raise ValueError("the exporter needs a session to fetch its data")
+    dr = date_range if isinstance(date_range, DateRange) else parse_date_range(date_range)
+    return build_export(session, entity, ExportRequest(date_range=dr, filters=dict(filters or {})))
+
+
 def record_export(
     session: Session,
     data: ExportData,

@@ -10,9 +10,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests import test_browser_pages
 from tests.conftest import running_app
 
 pytestmark = pytest.mark.browser
+#: A Chromium page that fails the test on any console error (the browsing pages' fixture).
+page = test_browser_pages.page
 
 
 @pytest.fixture(scope="module")
@@ -22,17 +25,6 @@ def export_server(demo_db: Path, tmp_path_factory):
     shutil.copy(demo_db, folder / "demo.db")
     with running_app({"DATABASE_URL": f"sqlite:///{folder / 'demo.db'}"}) as url:
         yield url
-
-
-@pytest.fixture
-def page(browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield page
-    page.close()
-    assert errors == [], errors
 
 
 def test_modal_downloads_the_filtered_lines_as_excel(page, export_server, tmp_path):

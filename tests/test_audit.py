@@ -213,3 +213,51 @@ def test_audit_on_an_empty_database(session) -> None:
     assert report.findings == [] and report.log_rows == 0
     with pytest.raises(ValueError):
         BillingAudit(session).generate_audit_report(("2024-02-01", "2024-01-31"))
+
+
+def test_line_checks_fire_on_altered_billing(demo_db: Path, tmp_path: Path) -> None:
+    """Alter three real billed lines: minutes that do not match the times, base units
+    unlike the CPT's, an anesthesia line charged twice; each is found, nothing else new."""
+    from sqlalchemy import select
+
+    from data.models import ChargeTransaction
+
+    target = tmp_path / "altered.db"
+    shutil.copy(demo_db, target)
+    engine = make_engine(f"sqlite:///{target}")
+    factory = make_session_factory(engine)
+    span = (dt.date(2024, 5, 1), dt.date(2024, 5, 31))
+    with session_scope(factory) as session:
+        before = BillingAudit(session).generate_audit_report(span, entries=[]).counts()
+        lines = session.scalars(
+            select(ChargeTransaction)
+            .where(
+                ChargeTransaction.date_of_service.between(*span),
+                ChargeTransaction.service_type == "An",
+                ChargeTransaction.cpt_code == "45380",
+                ChargeTransaction.split_percent.is_(None),
+                ChargeTransaction.note.is_(None),
+                ChargeTransaction.charge_amount > 0,
+            )
+            .order_by(ChargeTransaction.ticket)
+        ).all()
+        timed, based, doubled = lines[0], lines[5], lines[10]
+        timed.anes_time_min += 7
+        based.anes_base_units = 5.0
+        copy = {c.name: getattr(doubled, c.name) for c in ChargeTransaction.__table__.columns}
+        copy.pop("id")
+        session.add(ChargeTransaction(**copy))
+        tickets = (timed.ticket, based.ticket, doubled.ticket)
+    with session_scope(factory) as session:
+        report = BillingAudit(session).generate_audit_report(span, entries=[])
+    engine.dispose()
+    after = report.counts()
+    assert [f.ticket for f in report.of_kind("time_arithmetic")] == [tickets[0]]
+    assert "bills" in report.of_kind("time_arithmetic")[0].detail
+    assert [f.ticket for f in report.of_kind("base_units")] == [tickets[1]]
+    assert "earlier 45380 cases got 4" in report.of_kind("base_units")[0].detail
+    doubles = [f for f in report.of_kind("duplicate") if f.ticket == tickets[2]]
+    assert len(doubles) == 1 and "charged 2 times" in doubles[0].detail
+    assert after["time_arithmetic"] == before["time_arithmetic"] + 1
+    assert after["base_units"] == before["base_units"] + 1
+    assert after["duplicate"] == before["duplicate"] + 1

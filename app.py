@@ -134,6 +134,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _setup_database(app)
     _setup_templates(app)
     _setup_security(app)
+    _setup_auth(app)
     _setup_errors(app)
     _setup_routes(app)
     return app
@@ -256,6 +257,58 @@ def _setup_security(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+def _setup_auth(app: Flask) -> None:
+    """With a password set (APP_PASSWORD or --password-file), every page but the sign-in
+    page asks for it; a session cookie remembers it. Without one nothing changes."""
+    from security.auth import PasswordGate, configured_password
+
+    password = configured_password(app.config.get("APP_PASSWORD"), app.config.get("PASSWORD_FILE"))
+    if not password:
+        return
+    gate = PasswordGate(password, app.config["SECRET_KEY"])
+    app.extensions["password_gate"] = gate
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=12)
+    open_endpoints = {"login", "static", "health"}
+
+    def signed_in() -> bool:
+        return flask_session.get("auth") == gate.fingerprint
+
+    def safe_next(target: str | None) -> str:
+        ok = target and target.startswith("/") and not target.startswith("//")
+        return target if ok and "\\" not in target else url_for("dashboard")
+
+    @app.before_request
+    def _require_password():  # noqa: ANN202
+        if request.endpoint in open_endpoints or signed_in():
+            return None
+        if request.method == "GET":
+            wanted = request.full_path if request.query_string else request.path
+            return redirect(url_for("login", next=wanted))
+        abort(401, "Sign in first: this app asks for its password.")
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():  # noqa: ANN202
+        next_url = safe_next(request.values.get("next"))
+        if request.method == "GET":
+            return render_template("login.html", message=None, next_url=next_url)
+        ok, message = gate.attempt(request.form.get("password", ""))
+        if not ok:
+            log.warning("Sign-in refused (%d wrong passwords in a row)", gate.failures)
+            return render_template("login.html", message=message, next_url=next_url), 401
+        flask_session.clear()
+        flask_session.permanent = True
+        flask_session["auth"] = gate.fingerprint
+        return redirect(next_url)
+
+    @app.route("/logout", methods=["GET", "POST"])
+    def logout():  # noqa: ANN202
+        if request.method == "GET":
+            return render_template("logout.html")
+        flask_session.clear()
+        return redirect(url_for("login"))
 
 
 def _setup_errors(app: Flask) -> None:
@@ -1140,6 +1193,19 @@ def _setup_audit_routes(app: Flask) -> None:
             download_name=f"billing-audit-{report.start}-to-{report.end}.{fmt}",
         )
 
+    @app.post("/audit/rematch")
+    def audit_rematch():  # noqa: ANN202
+        from analytics.audit import BillingAudit
+
+        with session_scope(session_factory()) as session:
+            report = BillingAudit(session).generate_audit_report(save_matches=True)
+        flash(
+            f"Matched your stored log again: {len(report.matches)} of {report.log_rows} "
+            "logged cases are verified in billing.",
+            "success",
+        )
+        return redirect(url_for("audit"))
+
     @app.post("/audit/clear")
     def audit_clear():  # noqa: ANN202
         from analytics.audit import BillingAudit
@@ -1288,6 +1354,12 @@ def main(argv: list[str] | None = None) -> int:
         help="serve the demo database (a made-up physician; built on first use, ~15 s) "
         "instead of your own",
     )
+    parser.add_argument(
+        "--password-file",
+        default=None,
+        help="ask for the password in the first line of this file on every page "
+        "(or set APP_PASSWORD; default: no password, this machine only)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress").setLevel(logging.WARNING)
@@ -1299,7 +1371,15 @@ def main(argv: list[str] | None = None) -> int:
             "machines. Use the default 127.0.0.1 unless you know you need this.",
             file=sys.stderr,
         )
-    config: dict[str, Any] = {"DEMO": args.demo}
+    config: dict[str, Any] = {"DEMO": args.demo, "PASSWORD_FILE": args.password_file}
+    if args.password_file:
+        from security.auth import PasswordFileError, read_password_file
+
+        try:
+            read_password_file(args.password_file)
+        except PasswordFileError as exc:
+            print(f"Cannot start: {exc}.", file=sys.stderr)
+            return 2
     if args.database_url:
         config["DATABASE_URL"] = args.database_url
     if args.demo:

@@ -71,6 +71,9 @@ def test_upload_then_findings_report_and_clear(web, month_log: bytes) -> None:
     header = next(load_workbook(io.BytesIO(named.data))["Findings"].iter_rows(values_only=True))
     assert "Patient" in header
 
+    rematched = web.post("/audit/rematch", data={"csrf_token": csrf_token(web)})
+    assert "148 of 149 logged cases are verified" in text(web.get(rematched.headers["Location"]))
+
     cleared = web.post("/audit/clear", data={"csrf_token": csrf_token(web)})
     assert cleared.status_code == 302
     assert "Removed your stored case log (149 rows)" in text(web.get("/audit"))

@@ -1,0 +1,1 @@
+"""Optional sign-in and privacy of the logs (docs/security.md)."""

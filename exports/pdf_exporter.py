@@ -151,7 +151,7 @@ def data_table(table: ExportTable, available_width: float) -> list:
                 for i, c in enumerate(columns)
             ]
         )
-    weights = [1.6 if c.kind == "text" and c.key not in ("note",) else 1.0 for c in columns]
+    weights = _column_weights(columns, body)
     unit = available_width / sum(weights)
     grid = LongTable(data, colWidths=[w * unit for w in weights], repeatRows=1)
     style = [
@@ -175,6 +175,18 @@ def data_table(table: ExportTable, available_width: float) -> list:
     grid.setStyle(TableStyle(style))
     flow.append(grid)
     return flow
+
+
+def _column_weights(columns: list[Column], body: list[list[str]]) -> list[float]:
+    """Column widths in proportion to their longest text (the first 300 rows, and the
+    longest word of the heading, which may wrap), within 3 to 40 characters."""
+    sample = body[:300]
+    weights = []
+    for index, column in enumerate(columns):
+        longest = max((len(row[index]) for row in sample), default=0)
+        word = max((len(w) for w in column.label.split()), default=1)
+        weights.append(min(40, max(3, longest, word * 1.2)) + 1.5)
+    return weights
 
 
 def chart_image(chart: Chart, width: float) -> list:

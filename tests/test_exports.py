@@ -409,3 +409,39 @@ def test_cli(demo_copy, tmp_path):
         and "--template" in result.stdout
         and "2024-01:2024-06" in result.stdout
     )
+
+
+def test_design_methods(demo_copy, tmp_path):
+    """The design's calls: export_workbook with plain rows and charts, the CSV methods."""
+    from analytics.analysis import build_chart
+    from analytics.compensation import compensation_rows
+    from exports.csv_exporter import CSVExporter
+    from exports.excel_exporter import ExcelExporter
+
+    session = make_session_factory(make_engine(f"sqlite:///{demo_copy}"))()
+    try:
+        _pools, monthly = compensation_rows(session, "2024-01", "2024-12")
+        chart = build_chart(session, "income_trend")
+        path = ExcelExporter().export_workbook(
+            {"summary": monthly, "charts": [chart]}, tmp_path / "output.xlsx"
+        )
+        book = openpyxl.load_workbook(path)
+        assert book.sheetnames == ["summary", "charts"]
+        assert _sheet_rows(book["summary"])[1][0] == "2024-12"
+        assert isinstance(book["charts"]._charts[0], LineChart)
+        csv = CSVExporter(session)
+        frame = pd.read_csv(csv.export_compensation_summary("2024", tmp_path / "c.csv"))
+        assert len(frame) == 13 and frame["Pay period"].iloc[-1] == "Total"
+        lines = pd.read_csv(csv.export_transactions({"post_month": "2024-02"}, tmp_path / "t.csv"))
+        assert lines["Posted"].iloc[:-1].str.startswith("2024-02").all()
+        cases = ExcelExporter(session).export_master_cases({"cpt": "45380"}, tmp_path / "m.xlsx")
+        case_rows = _sheet_rows(openpyxl.load_workbook(cases)["Cases"])
+        codes = case_rows[0].index("CPT codes")
+        assert all("45380" in row[codes] for row in case_rows[1:-1]) and len(case_rows) > 3
+        rows = [{"month": "2025-01", "value": 1.5}, {"month": "2025-02", "value": 2.5}]
+        forecast = pd.read_csv(csv.export_forecast(rows, tmp_path / "f.csv"))
+        assert list(forecast["value"]) == [1.5, 2.5]
+    finally:
+        session.close()
+    with pytest.raises(ValueError, match="session"):
+        CSVExporter().export_compensation_summary("2024", tmp_path / "x.csv")

@@ -1206,19 +1206,6 @@ def _setup_audit_routes(app: Flask) -> None:
         )
         return redirect(url_for("audit"))
 
-    @app.post("/audit/rematch")
-    def audit_rematch():  # noqa: ANN202
-        from analytics.audit import BillingAudit
-
-        with session_scope(session_factory()) as session:
-            report = BillingAudit(session).generate_audit_report(save_matches=True)
-        flash(
-            f"Matched your stored log again: {len(report.matches)} of {report.log_rows} "
-            "logged cases are verified in billing.",
-            "success",
-        )
-        return redirect(url_for("audit"))
-
     @app.post("/audit/clear")
     def audit_clear():  # noqa: ANN202
         from analytics.audit import BillingAudit

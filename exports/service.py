@@ -742,7 +742,12 @@ def build_export(session: Session, entity: str, request: ExportRequest) -> Expor
         raise ExportError(
             f"Cannot export '{entity[:40]}': choose one of {', '.join(sorted(ENTITY_LABELS))}."
         )
-    data = builder(session, request)
+    try:
+        data = builder(session, request)
+    except ImportError as missing:  # forecast/audit need their own libraries
+        raise ExportError(
+            f"{ENTITY_LABELS.get(entity, entity)} is not available: {missing}."
+        ) from None
     data.include_names = request.include_names
     if request.fields:
         known = {c.key for c in entity_fields(session, entity)} or {

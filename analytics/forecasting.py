@@ -898,7 +898,12 @@ class Backtest:
     errors: list[BacktestError] = field(default_factory=list)
 
     def of(self, model: str, horizon: int) -> list[BacktestError]:
-        return [e for e in self.errors if e.model == model and e.horizon == horizon]
+        if getattr(self, "_indexed", -1) != len(self.errors):
+            index: dict[tuple[str, int], list[BacktestError]] = {}
+            for error in self.errors:
+                index.setdefault((error.model, error.horizon), []).append(error)
+            self._index, self._indexed = index, len(self.errors)
+        return list(self._index.get((model, horizon), []))
 
     def mape(self, model: str, horizon: int) -> float | None:
         apes = [e.ape for e in self.of(model, horizon) if not math.isnan(e.ape)]
@@ -947,8 +952,8 @@ def interval_from_errors(
     if rank <= n:
         q = sorted(abs(e) for e in errors)[rank - 1]
         return forecast * math.exp(-q), forecast * math.exp(q)
-    mean = statistics.fmean(errors)
-    spread = statistics.stdev(errors) * math.sqrt(1 + 1 / n)
+    mean = sum(errors) / n
+    spread = math.sqrt(sum((e - mean) ** 2 for e in errors) / (n - 1) * (1 + 1 / n))
     t = _t_quantile(confidence, n - 1)
     return forecast * math.exp(mean - t * spread), forecast * math.exp(mean + t * spread)
 

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.test_browser_pages import page  # noqa: F401  (the page fixture: fails on JS errors)
+
 pytestmark = pytest.mark.browser
 
 
@@ -13,18 +15,7 @@ def _money(text: str) -> float:
     return float(re.sub(r"[^0-9.\-]", "", text.replace("−", "-")))
 
 
-@pytest.fixture
-def page(browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield page
-    page.close()
-    assert errors == [], errors
-
-
-def test_bands_drawn_and_what_if_changes_the_forecast(page, demo_server):
+def test_bands_drawn_and_what_if_changes_the_forecast(page, demo_server):  # noqa: F811
     page.goto(demo_server + "/forecast")
     assert page.locator("#chart-forecast path.chart-band").count() == 2  # 95 % and 80 %
     rows = page.locator("[data-testid=forecast-table] tbody tr")

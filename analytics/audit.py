@@ -1212,18 +1212,33 @@ def timeline_chart(report: AuditReport) -> Chart:
         x_label="Service month",
         x=months,
         series=[
-            series("Billed, in your log", [by_month[m].matched for m in months],
-                   lambda m: ("cases", {"service_month": m})),
-            series("Billed, not in your log", [by_month[m].unexpected for m in months],
-                   lambda m: ("audit", {"kind": "unexpected", "month": m})),
-            series("Missing: pending", [pending[m] for m in months],
-                   lambda m: ("audit", {"kind": "missing_pending", "month": m})),
-            series("Missing: overdue", [by_month[m].missing - pending[m] for m in months],
-                   lambda m: ("audit", {"kind": "missing_overdue", "month": m})),
-            series("Median days to first posting",
-                   [by_month[m].median_days_to_post for m in months],
-                   lambda m: ("cases", {"service_month": m}), drawn=False),
-        ],  # fmt: skip
+            series(
+                "Billed, in your log",
+                [by_month[m].matched for m in months],
+                lambda m: ("cases", {"service_month": m}),
+            ),
+            series(
+                "Billed, not in your log",
+                [by_month[m].unexpected for m in months],
+                lambda m: ("audit", {"kind": "unexpected", "month": m}),
+            ),
+            series(
+                "Missing: pending",
+                [pending[m] for m in months],
+                lambda m: ("audit", {"kind": "missing_pending", "month": m}),
+            ),
+            series(
+                "Missing: overdue",
+                [by_month[m].missing - pending[m] for m in months],
+                lambda m: ("audit", {"kind": "missing_overdue", "month": m}),
+            ),
+            series(
+                "Median days to first posting",
+                [by_month[m].median_days_to_post for m in months],
+                lambda m: ("cases", {"service_month": m}),
+                drawn=False,
+            ),
+        ],
         y_label="cases",
         note="Missing cases are those in your log with no billed case; pending ones were "
         "served within your usual charge lag of the latest posting.",

@@ -51,6 +51,10 @@ def columns(include_names: bool = False) -> list[Column]:
     return cols
 
 
+def _money(value: float) -> str:
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
 def summary_lines(report: _Report) -> list[tuple[str, str]]:
     """The report's header facts, as (label, value) pairs."""
     lines = [
@@ -62,7 +66,7 @@ def summary_lines(report: _Report) -> list[tuple[str, str]]:
     lines += [(KIND_LABELS[k], str(n)) for k, n in report.counts().items() if n]
     for name, income in report.expected.items():
         label = {"mismatches": "Mismatched cases"}.get(name, KIND_LABELS.get(name, name))
-        lines.append((f"{label}: worth", f"{income.points:,.2f} points, ${income.dollars:,.2f}"))
+        lines.append((f"{label}: worth", f"{income.points:,.2f} points, {_money(income.dollars)}"))
     return lines
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from analytics.cache import cached
 from data.models import CompensationLine, Packet
 from data.repositories import MonthlySummaryRepository
 
@@ -134,12 +135,19 @@ def monthly_figures(
     session: Session, start: str | None = None, end: str | None = None
 ) -> list[MonthFigures]:
     """Figures of every stored pay period from ``start`` to ``end`` (``YYYY-MM``), oldest
-    first, with each packet's charge-line and failed-check counts."""
+    first, with each packet's charge-line and failed-check counts. Read once per data
+    version (see ``analytics/cache.py``): the figures are shared, do not change them."""
+    months = cached(session, "monthly_figures", lambda: _read_monthly_figures(session))
+    low, high = (start or "")[:7], (end or "9999-99")[:7]
+    return [month for month in months if low <= month.period <= high]
+
+
+def _read_monthly_figures(session: Session) -> list[MonthFigures]:
     repo = MonthlySummaryRepository(session)
     lines = repo.charge_line_counts()
     failed = repo.failed_check_counts()
     months = []
-    for packet in repo.find_with_reports(start, end):
+    for packet in repo.find_with_reports(None, None):
         figures = month_figures(packet)
         figures.charge_lines = lines.get(packet.id, 0)
         figures.failed_checks = failed.get(packet.id, 0)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from analytics.alerts import Alert, all_alerts
 from analytics.analysis import Chart, Series, Target
 from analytics.browse import TICKET_COLUMNS, TablePage
+from analytics.cache import cached
 from analytics.comparisons import METRICS, PeriodComparison, metric_info
 from analytics.compensation import SECTION_FIGURES, section_anchor
 from analytics.metrics import WorkloadMetrics
@@ -389,12 +390,13 @@ def _pipeline_rows(session: Session) -> list[dict[str, Any]]:
 def build_insights(session: Session, params: Mapping[str, str]) -> InsightsView:
     """Everything the insights page shows for the query ``params``."""
     query = parse_insights_query(session, params)
-    period, cards = _glance_cards(session)
-    velocity = income_velocity(session)
+    # What does not depend on the query is computed once per data version (analytics/cache).
+    period, cards = cached(session, "insights_cards", lambda: _glance_cards(session))
+    velocity = cached(session, "income_velocity", lambda: income_velocity(session))
     try:
         from analytics.forecasting import year_end_projection  # issue 8, once it exists
 
-        projection = year_end_projection(session)
+        projection = cached(session, "year_end", lambda: year_end_projection(session))
     except ImportError:
         projection = None
     if projection:
@@ -414,8 +416,8 @@ def build_insights(session: Session, params: Mapping[str, str]) -> InsightsView:
         charts,
         _workload_cards(session, query),
         velocity,
-        all_alerts(session),
-        _pipeline_rows(session),
+        cached(session, "all_alerts", lambda: all_alerts(session)),
+        cached(session, "pipeline_rows", lambda: _pipeline_rows(session)),
         metrics,
     )
 

@@ -120,9 +120,12 @@ class MonthlySummaryRepository(_Repository):
     def list_all(self) -> list[Packet]:
         return self.find_by_date_range(None, None)
 
-    def find_with_reports(self, start: str | None, end: str | None) -> list[Packet]:
+    def find_with_reports(
+        self, start: str | None, end: str | None, *, with_history: bool = False
+    ) -> list[Packet]:
         """Like :meth:`find_by_date_range`, with compensation, payroll and F2 pool pages
-        loaded in a few queries (not one per packet)."""
+        loaded in a few queries (not one per packet); ``with_history`` also loads each F2
+        page's rate history and prior allocations (two more queries, not two per page)."""
         stmt = select(Packet).order_by(Packet.period, Packet.id)
         if start:
             stmt = stmt.where(Packet.period >= start[:7])
@@ -133,6 +136,12 @@ class MonthlySummaryRepository(_Repository):
             selectinload(Packet.payroll_lines),
             selectinload(Packet.pool_reports),
         )
+        if with_history:
+            reports = selectinload(Packet.pool_reports)
+            stmt = stmt.options(
+                reports.selectinload(PoolReport.history),
+                reports.selectinload(PoolReport.prior_allocations),
+            )
         return list(self.session.scalars(stmt))
 
     def latest(self) -> Packet | None:
@@ -763,3 +772,38 @@ class ForecastInputRepository(_Repository):
             .order_by(ChargeTransaction.date_of_post, ChargeTransaction.date_of_service)
         )
         return [tuple(row) for row in self.session.execute(stmt)]
+
+
+class DataVersionRepository(_Repository):
+    """A cheap fingerprint of the stored data: it changes whenever an import, a delete, a
+    rules change or a case-log upload changes what the derived figures are computed from.
+    Used as the key of cached figures (see ``analytics/cache.py``)."""
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """Counts and newest ids of the tables figures are derived from (one query)."""
+
+        def tail(model: Any) -> list[Any]:
+            return [
+                select(func.count()).select_from(model).scalar_subquery(),
+                select(func.max(model.id)).scalar_subquery(),
+            ]
+
+        stmt = select(
+            *tail(Packet),
+            select(func.max(Packet.imported_at)).scalar_subquery(),
+            *tail(CheckResult),
+            *tail(AsmgRule),
+            select(
+                func.sum(
+                    AsmgRule.time_multiplier
+                    + AsmgRule.anes_base_multiplier
+                    + AsmgRule.med_base_multiplier
+                )
+            ).scalar_subquery(),
+            select(func.max(AsmgRule.effective_date)).scalar_subquery(),
+            *tail(UserCaseLog),
+            *tail(PlannedTimeOff),
+            select(func.sum(PlannedTimeOff.weeks)).scalar_subquery(),
+        )
+        return tuple(self.session.execute(stmt).one())
+

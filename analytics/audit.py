@@ -209,7 +209,7 @@ class BilledCase:
     def first_post(self) -> dt.date | None:
         return min((b.line.date_of_post for b in self.lines if b.line.date_of_post), default=None)
 
-    @property
+    @cached_property
     def cpt_codes(self) -> tuple[str, ...]:
         """Codes of its procedure lines (anesthesia, blocks, pain), not modifiers (Mo)."""
         codes: list[str] = []
@@ -554,6 +554,7 @@ class BillingAudit:
         self._history: dict[str, BilledCase] | None = None
         self._lag: float | None | bool = False
         self._rates: tuple[dict[str, float], float | None] | None = None
+        self._medians: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ inputs
 
@@ -766,11 +767,13 @@ class BillingAudit:
 
     def _cpt_points(self) -> dict[str, float]:
         """Median points of a billed case per primary CPT (over every stored case)."""
-        by_cpt: dict[str, list[float]] = defaultdict(list)
-        for case in self._all_cases().values():
-            if case.cpt_codes and case.points > 0:
-                by_cpt[case.cpt_codes[0]].append(case.points)
-        return {cpt: statistics.median(values) for cpt, values in by_cpt.items()}
+        if self._medians is None:
+            by_cpt: dict[str, list[float]] = defaultdict(list)
+            for case in self._all_cases().values():
+                if case.cpt_codes and case.points > 0:
+                    by_cpt[case.cpt_codes[0]].append(case.points)
+            self._medians = {cpt: statistics.median(v) for cpt, v in by_cpt.items()}
+        return self._medians
 
     def _missing(self, entries: Iterable[LogEntry]) -> list[Finding]:
         latest = self.repo.post_date_span()[1]

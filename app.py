@@ -135,6 +135,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _setup_templates(app)
     _setup_security(app)
     _setup_auth(app)
+    _setup_log_privacy(app)
     _setup_errors(app)
     _setup_routes(app)
     return app
@@ -309,6 +310,18 @@ def _setup_auth(app: Flask) -> None:
             return render_template("logout.html")
         flask_session.clear()
         return redirect(url_for("login"))
+
+
+def _setup_log_privacy(app: Flask) -> None:
+    """Every log line from now on leaves out patient names, tickets, dates and CPT codes
+    (security/redaction.py); the names stored so far are learned here."""
+    from data.repositories import PatientNameRepository
+    from security.redaction import install_log_redaction, remember_names
+
+    install_log_redaction()
+    mode = "demo" if app.config.get("DEMO") else "user"
+    with session_scope(app.extensions["databases"].factory(mode)) as session:
+        remember_names(PatientNameRepository(session).all_names())
 
 
 def _setup_errors(app: Flask) -> None:

@@ -50,6 +50,7 @@ from data.repositories import (
     UserCaseLogRepository,
 )
 from data_extractor import ExtractionError, extract_packet
+from security.redaction import remember_names
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +289,7 @@ class PacketLoader:
             result.message = error.message
             result.error_kind = getattr(error, "kind", None)
             return result
+        remember_names(charge.get("patient_name") for charge in data.get("charges") or [])
         if not data.get("period"):  # a damaged packet whose pay period cannot be read
             result.message = (
                 f"{name}: no pay period could be read (the pay stub and the reports' month "

@@ -807,3 +807,18 @@ class DataVersionRepository(_Repository):
         )
         return tuple(self.session.execute(stmt).one())
 
+
+class PatientNameRepository(_Repository):
+    """The patient names stored anywhere, so the logs can leave them out."""
+
+    def all_names(self) -> set[str]:
+        """Distinct names of charge lines, master cases and case-log rows (three queries)."""
+        names: set[str] = set()
+        for column in (
+            ChargeTransaction.patient_name,
+            MasterCase.patient_name,
+            UserCaseLog.patient,
+        ):
+            stmt = select(column).where(column.is_not(None)).distinct()
+            names.update(self.session.scalars(stmt))
+        return names

@@ -36,7 +36,6 @@ TYPES = {"csv": "csv", "excel": "excel", "xlsx": "excel", "pdf": "pdf"}
 
 def _data(session, args: argparse.Namespace) -> tuple[ExportData, str]:  # noqa: ANN001
     """The export's data and format, from a template or from --type/--entity."""
-    from exports.monthly import monthly_summary_data
     from exports.templates import find_template, template_data
 
     if args.template:
@@ -47,11 +46,6 @@ def _data(session, args: argparse.Namespace) -> tuple[ExportData, str]:  # noqa:
     if not args.type or not args.entity:
         raise ExportError("Give --type and --entity, or --template (see --help).")
     fmt = TYPES[args.type]
-    if args.entity == "monthly_summary":
-        dr = parse_date_range(args.range)
-        if not dr.end:
-            raise ExportError("A monthly summary needs one month: --range=2024-06.")
-        return monthly_summary_data(session, dr.end), fmt
     fields = [f.strip() for f in (args.fields or "").split(",") if f.strip()]
     request = ExportRequest(
         date_range=parse_date_range(args.range), fields=fields, include_names=args.include_names
@@ -62,7 +56,7 @@ def _data(session, args: argparse.Namespace) -> tuple[ExportData, str]:  # noqa:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Export compensation data to CSV, Excel or PDF (the web app's exports).",
-        epilog="Entities: " + ", ".join(sorted(ENTITY_LABELS)) + ", monthly_summary. "
+        epilog="Entities: " + ", ".join(sorted(ENTITY_LABELS)) + ". "
         "Ranges: a year (2024), a month (2024-06), 2024-01:2024-06, or all.",
     )
     parser.add_argument("--type", choices=sorted(TYPES), help="file format")

@@ -158,7 +158,7 @@ def generate_after_import(
     its path, or None when it could not be made (logged; the import itself stands)."""
     from exports.pdf_exporter import PDFExporter
 
-    name = f"monthly-summary-{period}.pdf"
+    name = f"monthly_summary-{period}.pdf"
     path = Path(export_dir) / name
     try:
         with session_scope(factory) as session:
@@ -193,6 +193,6 @@ def generate_missing(factory: sessionmaker[Session], export_dir: Path) -> int:
         }
     made = 0
     for period in periods:
-        if f"monthly-summary-{period}.pdf" not in kept:
+        if f"monthly_summary-{period}.pdf" not in kept:
             made += generate_after_import(factory, period, export_dir) is not None
     return made

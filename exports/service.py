@@ -692,6 +692,16 @@ def audit_data(session: Session, request: ExportRequest) -> ExportData:
     return ExportData("audit", "Billing audit", audit_range, tables or [], [], summary)
 
 
+def monthly_summary_entity(session: Session, request: ExportRequest) -> ExportData:
+    """One pay period's summary (the range's last month; ``exports.monthly``)."""
+    from exports.monthly import monthly_summary_data
+
+    period = request.date_range.end or request.date_range.start
+    if not period:
+        raise ExportError("A monthly summary is of one month: give its pay period, e.g. 2024-06.")
+    return monthly_summary_data(session, period)
+
+
 Builder = Callable[[Session, ExportRequest], ExportData]
 
 #: Entity name -> builder. ``tickets`` is the tickets page's name for transactions.
@@ -706,6 +716,7 @@ ENTITIES: dict[str, Builder] = {
     "points": points_data,
     "forecast": forecast_data,
     "audit": audit_data,
+    "monthly_summary": monthly_summary_entity,
 }
 
 ENTITY_LABELS = {
@@ -718,6 +729,7 @@ ENTITY_LABELS = {
     "points": "ASMG points report",
     "forecast": "Income forecast",
     "audit": "Billing audit",
+    "monthly_summary": "Monthly summary (one pay period)",
 }
 
 

@@ -363,10 +363,10 @@ def test_monthly_summary_made_after_a_web_import(tmp_path, history_36):
             data={"csrf_token": csrf_token(client), "files": (handle, month.pdf_path.name)},
             content_type="multipart/form-data",
         )
-    kept = tmp_path / "exports" / f"monthly-summary-{month.period}.pdf"
+    kept = tmp_path / "exports" / f"monthly_summary-{month.period}.pdf"
     assert kept.is_file()
     page = client.get("/exports").get_data(as_text=True)
-    assert f"monthly-summary-{month.period}.pdf" in page and "monthly_summary (automatic)" in page
+    assert f"monthly_summary-{month.period}.pdf" in page and "monthly_summary (automatic)" in page
     served = client.get("/exports/files/1")
     assert served.status_code == 200 and served.data == kept.read_bytes()
     kept.unlink()

@@ -14,6 +14,7 @@ backup, verification or restore (or a restore not confirmed), 2 bad arguments.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -123,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         return FAILED
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return FAILED
+    except sqlite3.Error as exc:
+        print(f"error: SQLite: {exc}", file=sys.stderr)
         return FAILED
 
 

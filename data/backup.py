@@ -74,6 +74,7 @@ class BackupInfo:
         return self.path.name
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain values, for JSON."""
         return {
             "file": self.name,
             "date": self.created.isoformat(timespec="seconds"),
@@ -157,6 +158,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of a file as stored (read in 1 MB chunks: backups can be large)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(_COPY_CHUNK):
@@ -268,8 +270,15 @@ class DatabaseBackup:
             final = self._new_name(folder, compress, dt.datetime.now())
             raw = folder / f"{_TEMP_PREFIX}{final.stem}.db"
             try:
-                self._online_copy(raw)
-                found = inspect_database(raw)
+                try:
+                    self._online_copy(raw)
+                    found = inspect_database(raw)
+                except sqlite3.DatabaseError as exc:
+                    if require_integrity:
+                        raise BackupError(f"{self.database} cannot be read ({exc})") from exc
+                    # A restore point of a file SQLite cannot read: keep its bytes as they are.
+                    shutil.copyfile(self.database, raw)
+                    found = Verification(False, f"not a readable SQLite database ({exc})")
                 if not found.ok and require_integrity:
                     raise BackupError(
                         f"The copy of {self.database.name} is damaged: {found.message}"
@@ -391,7 +400,13 @@ class DatabaseBackup:
                     )
                 migrated = before != head
                 if migrated:
-                    _migrate_copy(temp)
+                    try:
+                        _migrate_copy(temp)
+                    except Exception as exc:  # noqa: BLE001 - any failure: nothing replaced
+                        raise BackupError(
+                            f"{path.name} (schema {before}) could not be upgraded to {head}: "
+                            f"{type(exc).__name__}: {exc}"
+                        ) from exc
                 restore_point = None
                 if self.database.exists():
                     restore_point = self.create_backup(
@@ -435,7 +450,9 @@ class DatabaseBackup:
                     f"The database is in use ({exc}): stop the app before restoring from "
                     "the command line, or restore from the app's Backups page."
                 ) from exc
-            for stale in ("-wal", "-shm"):
+            except sqlite3.DatabaseError:
+                pass  # not a database any more (what a restore is for): nothing to keep
+            for stale in ("-wal", "-shm", "-journal"):
                 Path(f"{self.database}{stale}").unlink(missing_ok=True)
             os.replace(temp, self.database)
             _fsync_dir(self.database.parent)
@@ -490,6 +507,7 @@ class DatabaseBackup:
 
 
 def read_checksum(path: Path) -> str | None:
+    """The SHA-256 a backup's ``.sha256`` sidecar records, or None without one."""
     sidecar = _sidecar(path, ".sha256")
     if not sidecar.is_file():
         return None
@@ -662,10 +680,12 @@ class BackupScheduler:
 
     @property
     def next_run(self) -> dt.datetime | None:
+        """When the daily backup runs next (the Backups page shows it)."""
         job = self._scheduler.get_job(self.JOB_ID)
         return getattr(job, "next_run_time", None)
 
     def start(self) -> None:
+        """Start the background thread (``app.py`` main, not create_app)."""
         self._scheduler.start()
 
     def run_soon(self) -> None:
@@ -676,5 +696,6 @@ class BackupScheduler:
         self._scheduler.wakeup()
 
     def stop(self) -> None:
+        """Stop the thread, letting a backup in progress finish."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)

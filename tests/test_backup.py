@@ -414,3 +414,17 @@ def test_daily_scheduler_runs_at_2am_and_backs_up(db: Path, tmp_path: Path) -> N
     assert scheduler.last_backup is not None and scheduler.last_error is None
     [info] = DatabaseBackup(_url(db), tmp_path / "daily").list_backups()
     assert info.reason == "daily" and info.packets == 3
+
+
+def test_restore_over_a_database_sqlite_cannot_read(store: DatabaseBackup, db: Path) -> None:
+    """The moment a restore is for: the file is no database any more. It is kept as the
+    restore point (marked as failing verification) and the backup comes back."""
+    original = table_rows(db)
+    path = store.create_backup(None)
+    db.write_bytes(b"this is not a database, the disk mangled it" * 100)
+    with pytest.raises(BackupError, match="cannot be read"):
+        store.create_backup(None)
+    result = store.restore_backup(path)
+    assert table_rows(db) == original
+    point = next(info for info in store.list_backups() if info.path == result.restore_point)
+    assert point.verified is False and not store.verify(point.path).ok

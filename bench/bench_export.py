@@ -7,7 +7,9 @@ volume scaled up, and PacketLoader imports them: ~45,300 F3 lines), unless --db 
 database built before (it is kept at --db when given). Each run is a fresh process that
 asks the analytics layer for every line (tickets_table, all rows), writes the workbook
 (Summary, the lines sheet, Charts with a native chart) and reports its wall time and peak
-resident memory (ru_maxrss, the whole process). Record the figures in docs/benchmarks.md.
+resident memory (ru_maxrss, the whole process), and the CPU seconds it used (on a shared
+machine wall time grows with the load; CPU time much less). Record the figures in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -26,18 +28,22 @@ sys.path.insert(0, str(ROOT))
 
 ONE_RUN = """
 import json, resource, sys, time
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 began = time.perf_counter()
 from data.db import make_engine, make_session_factory
 from exports.excel_exporter import ExcelExporter
 from exports.service import ExportRequest, build_export
 imported = time.perf_counter()
+cpu_began = cpu()
 session = make_session_factory(make_engine(sys.argv[1]))()
 data = build_export(session, "transactions", ExportRequest())
 fetched = time.perf_counter()
 ExcelExporter().export(data, sys.argv[2])
 done = time.perf_counter()
 print(json.dumps({"lines": len(data.main.rows), "fetch": fetched - imported,
-                  "write": done - fetched, "export": done - imported,
+                  "write": done - fetched, "export": done - imported, "cpu": cpu() - cpu_began,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -93,7 +99,8 @@ def main() -> int:
     each = ", ".join(f"{r['export']:.2f}" for r in runs)
     print(
         f"{median['lines']:,.0f} lines to Excel: median {median['export']:.2f} s "
-        f"(fetch {median['fetch']:.2f} s + write {median['write']:.2f} s), "
+        f"(fetch {median['fetch']:.2f} s + write {median['write']:.2f} s; "
+        f"CPU {median['cpu']:.2f} s), "
         f"peak memory {median['peak_mb']:.0f} MB, file {median['size_mb']:.1f} MB "
         f"(runs: {each})"
     )

@@ -201,7 +201,9 @@ def test_chosen_fields_in_that_order(web):
     assert list(frame.columns) == ["Pay period", "Net pay", "Taxes"]
 
 
-@pytest.mark.parametrize("entity", ["charts", "insights", "points", "forecast", "audit"])
+@pytest.mark.parametrize(
+    "entity", ["charts", "insights", "points", "forecast", "audit", "monthly_summary"]
+)
 def test_every_other_entity_in_every_format(web, entity, tmp_path):
     book = openpyxl.load_workbook(io.BytesIO(_get(web, f"/export/{entity}/excel", range="2024")))
     assert book.sheetnames[0] == "Summary" and len(book.sheetnames) >= 2

@@ -148,14 +148,18 @@ def _list(backups: DatabaseBackup) -> int:
         print(f"No backups of {backups.database.name} in {backups.backup_dir}.")
         return OK
     print(f"Backups of {backups.database.name} in {backups.backup_dir} (newest first):")
-    header = f"{'file':<44} {'date':<19} {'size':>9} {'schema':<6} {'packets':>7}  sha256"
+    header = (
+        f"{'file':<44} {'date':<19} {'size':>9} {'schema':<6} {'packets':>7} "
+        f"{'verified':<8}  sha256"
+    )
     print(header)
     for info in found:
         checksum = (info.sha256 or "missing")[:16]
         packets = "?" if info.packets is None else info.packets
+        verified = {True: "ok", False: "FAILED", None: "-"}[info.verified]
         print(
             f"{info.name:<44} {info.created:%Y-%m-%d %H:%M:%S} {_size(info.size):>9} "
-            f"{info.schema_version or '?':<6} {packets:>7}  {checksum}"
+            f"{info.schema_version or '?':<6} {packets:>7} {verified:<8}  {checksum}"
         )
     return OK
 

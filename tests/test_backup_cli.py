@@ -50,6 +50,7 @@ def test_cli_round_trip(db: Path, tmp_path: Path) -> None:
 
     listed = _run(db, "list", "--dir", str(folder))
     assert listed.returncode == 0 and path.name in listed.stdout
+    assert " ok " in listed.stdout.splitlines()[-1]  # verified when made
 
     verified = _run(db, "verify", str(path))
     assert verified.returncode == 0 and verified.stdout.startswith("OK")

@@ -148,8 +148,14 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+def _temp_name(folder: Path, name: str) -> Path:
+    """A temporary file of this process (its id in the name tells a later cleanup whether
+    the writer still runs)."""
+    return folder / f"{_TEMP_PREFIX}{os.getpid()}-{name}"
+
+
 def _write_atomic(path: Path, text: str) -> None:
-    temp = path.with_name(f"{_TEMP_PREFIX}{path.name}")
+    temp = _temp_name(path.parent, path.name)
     with open(temp, "w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
@@ -242,13 +248,20 @@ class DatabaseBackup:
         return Path(backup_dir)
 
     def _new_name(self, folder: Path, compress: bool, now: dt.datetime) -> Path:
+        """A free name, reserved by creating its ``.sha256`` exclusively: two processes
+        backing up within the same second never pick the same one."""
         base = f"{self.database.stem}_backup_{now.strftime(TIMESTAMP_FORMAT)}"
         suffix = ".db.gz" if compress else ".db"
-        candidate, n = folder / f"{base}{suffix}", 1
-        while candidate.exists():
+        n = 1
+        while True:
+            candidate = folder / (f"{base}{suffix}" if n == 1 else f"{base}-{n}{suffix}")
+            if not candidate.exists():
+                try:
+                    os.close(os.open(_sidecar(candidate, ".sha256"), os.O_CREAT | os.O_EXCL))
+                    return candidate
+                except FileExistsError:
+                    pass
             n += 1
-            candidate = folder / f"{base}-{n}{suffix}"
-        return candidate
 
     def create_backup(
         self,
@@ -268,7 +281,7 @@ class DatabaseBackup:
         folder.mkdir(parents=True, exist_ok=True)
         with _LOCK:
             final = self._new_name(folder, compress, dt.datetime.now())
-            raw = folder / f"{_TEMP_PREFIX}{final.stem}.db"
+            raw = _temp_name(folder, f"{final.stem}.db")
             try:
                 try:
                     self._online_copy(raw)
@@ -285,7 +298,7 @@ class DatabaseBackup:
                     )
                 stored = raw
                 if compress:
-                    stored = folder / f"{_TEMP_PREFIX}{final.name}"
+                    stored = _temp_name(folder, final.name)
                     with open(raw, "rb") as source, gzip.open(stored, "wb", compresslevel=6) as out:
                         shutil.copyfileobj(source, out, _COPY_CHUNK)
                     _fsync_file(stored)
@@ -309,8 +322,11 @@ class DatabaseBackup:
                 os.replace(stored, final)
                 _fsync_dir(folder)
             finally:
-                for temp in folder.glob(f"{_TEMP_PREFIX}{final.stem}*"):
+                for temp in folder.glob(f"{_TEMP_PREFIX}{os.getpid()}-{final.stem}*"):
                     temp.unlink(missing_ok=True)
+                if not final.exists():  # failed: give the reserved name back
+                    for extra in (".sha256", ".json"):
+                        _sidecar(final, extra).unlink(missing_ok=True)
         log.info("Backup %s (%s) written", final.name, reason)
         return final
 
@@ -362,7 +378,7 @@ class DatabaseBackup:
                 return Verification(False, f"no checksum file {path.name}.sha256 beside it")
             if file_sha256(path) != expected:
                 return Verification(False, "checksum mismatch: the file changed since it was made")
-        copy = keep_copy or path.parent / f"{_TEMP_PREFIX}verify-{os.getpid()}-{path.stem}"
+        copy = keep_copy or _temp_name(path.parent, f"verify-{path.stem}")
         try:
             try:
                 _unpack(path, copy)
@@ -500,6 +516,7 @@ class DatabaseBackup:
                 info.path.unlink(missing_ok=True)
                 removed.append(info.path)
             _remove_stale(folder, _TEMP_PREFIX)
+            _remove_orphan_sidecars(folder)
         return removed
 
 
@@ -593,6 +610,18 @@ def _remove_stale(folder: Path, prefix: str, older_than_s: float = 3600) -> None
         with contextlib.suppress(OSError):
             if path.stat().st_mtime < limit or not _pid_alive(path.name, prefix):
                 path.unlink()
+
+
+def _remove_orphan_sidecars(folder: Path, older_than_s: float = 3600) -> None:
+    """Sidecars whose backup was never finished (a killed backup reserved the name)."""
+    limit = dt.datetime.now().timestamp() - older_than_s
+    for extra in (".sha256", ".json"):
+        for sidecar in folder.glob(f"*_backup_*{extra}"):
+            backup = sidecar.with_name(sidecar.name[: -len(extra)])
+            if _NAME_RE.match(backup.name) and not backup.exists():
+                with contextlib.suppress(OSError):
+                    if sidecar.stat().st_mtime < limit:
+                        sidecar.unlink()
 
 
 def _migrate_copy(path: Path) -> None:

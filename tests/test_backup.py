@@ -428,3 +428,44 @@ def test_restore_over_a_database_sqlite_cannot_read(store: DatabaseBackup, db: P
     assert table_rows(db) == original
     point = next(info for info in store.list_backups() if info.path == result.restore_point)
     assert point.verified is False and not store.verify(point.path).ok
+
+
+def test_concurrent_backups_in_the_same_second_get_their_own_names(
+    db: Path, tmp_path: Path
+) -> None:
+    """Two processes (the app's scheduler and the CLI, say) backing up at once."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "together"
+    code = (
+        "import sys; from data.backup import DatabaseBackup; "
+        f"print(DatabaseBackup({_url(db)!r}, {str(folder)!r}).create_backup(None))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    paths = {Path(run.communicate(timeout=120)[0].strip()) for run in runs}
+    assert len(paths) == 3 and all(run.returncode == 0 for run in runs)
+    store = DatabaseBackup(_url(db), folder)
+    assert {info.path for info in store.list_backups()} == paths
+    assert all(store.verify(path).ok for path in paths)
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+
+
+def test_cleanup_removes_what_a_killed_backup_left(store: DatabaseBackup) -> None:
+    import os
+
+    store.create_backup(None)
+    folder = store.backup_dir
+    orphan = folder / "compensation_backup_20200101_000000.db.gz.sha256"
+    orphan.write_text("")
+    temp = folder / ".tmp-999999999-compensation_backup_20200101_000000.db"
+    temp.write_bytes(b"half")
+    old = 1_000_000_000
+    os.utime(orphan, (old, old))
+    store.cleanup_old_backups()
+    assert not orphan.exists() and not temp.exists()
+    assert len(store.list_backups()) == 1

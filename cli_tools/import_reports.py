@@ -75,9 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(url)
     try:
         initialize_database(engine)
-        if len(files) > 1:  # a bulk import: keep the database as it was first
+        if len(files) > 1 or args.replace:  # bulk, or may replace: keep the database first
+            reason = "before importing several packets" if len(files) > 1 else "before replacing"
             try:
-                made = backup_before("before importing several packets", url)
+                made = backup_before(reason, url)
             except BackupError as exc:
                 print(f"Nothing was imported: the backup first failed ({exc})", file=sys.stderr)
                 return 1

@@ -196,3 +196,23 @@ def test_app_help_mentions_the_daily_backup() -> None:
         [sys.executable, str(ROOT / "app.py"), "--help"], capture_output=True, text=True
     )
     assert helped.returncode == 0 and "2 AM" in helped.stdout and "BACKUP_DIR" in helped.stdout
+
+
+def test_import_cli_backs_up_before_a_bulk_import_or_a_replace(
+    db: Path, tmp_path: Path, history_36
+) -> None:
+    importer = [sys.executable, str(ROOT / "cli_tools" / "import_reports.py"), "--quiet"]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "BACKUP_DIR": str(tmp_path / "b")}
+    store = DatabaseBackup(f"sqlite:///{db}", tmp_path / "b")
+    one = str(history_36[4].pdf_path)
+    subprocess.run([*importer, one], env=env, check=True, capture_output=True, timeout=120)
+    assert store.list_backups() == []  # one new file: nothing is at risk
+    two = [str(history_36[5].pdf_path), str(history_36[6].pdf_path)]
+    bulk = subprocess.run([*importer, *two], env=env, capture_output=True, text=True, timeout=120)
+    assert bulk.returncode == 0 and "Backed up first" not in bulk.stderr  # --quiet
+    [info] = store.list_backups()
+    assert info.reason == "before importing several packets" and info.packets == 4
+    subprocess.run(
+        [*importer, one, "--replace"], env=env, check=True, capture_output=True, timeout=120
+    )
+    assert [i.reason for i in store.list_backups()][0] == "before replacing"

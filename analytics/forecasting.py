@@ -69,6 +69,8 @@ WEEKS_PER_MONTH = 52 / 12
 FALLBACK_MODEL = "seasonal_adjusted"
 #: Points level: the mean of this many posting months.
 LEVEL_MONTHS = 12
+#: A pool's share of the physician's points: over this many recent months.
+SHARE_MONTHS = 3
 #: How far the points level moves toward the physician's seasonal index (indices from two
 #: or three years are noisy: vacations fall in different months each year).
 SEASONAL_WEIGHT = 0.5
@@ -279,9 +281,7 @@ def points_forecast(
     if not started:
         return {m: 0.0 for m in months}
     first = started[0]
-    window = month_range(max(first, month_add(origin, -(LEVEL_MONTHS - 1))), origin)
-    level = sum(history.get(m, 0.0) for m in window) / len(window)
-    seasonal = _seasonal_index(history, first, origin)
+    level, seasonal = _pool_level(data, pool, origin, first)
 
     def daily(day: dt.date) -> float:
         """Points a calendar day of service earns, with the season and planned time off."""
@@ -317,6 +317,44 @@ def points_forecast(
         posted_to = max(posted_to, until)
         result[month] = max(0.0, value * (1 + assumptions.volume_change))
     return result
+
+
+def _pool_level(
+    data: ForecastData, pool: str, origin: str, first: str
+) -> tuple[float, dict[str, float]]:
+    """A pool's points per month and the seasonal index: the physician's whole work (all
+    pools: the mean of the last twelve months) times this pool's share of the recent months.
+    Work moves between sites (a new pool takes days from the others), so a pool's own
+    twelve-month mean lags such a shift while the physician's total does not."""
+    pools = {code: data.points(code, origin) for code in data.pools()}
+    months = sorted({m for history in pools.values() for m in history})
+    total = {m: sum(history.get(m, 0.0) for history in pools.values()) for m in months}
+    window = month_range(month_add(origin, -(LEVEL_MONTHS - 1)), origin)
+    level_total = sum(total.get(m, 0.0) for m in window) / len(window)
+    seasonal = _seasonal_index(total, months[0], origin) if months else {}
+    return level_total * _pool_share(data, pool, origin, pools, total), seasonal
+
+
+def _pool_share(
+    data: ForecastData,
+    pool: str,
+    origin: str,
+    pools: dict[str, dict[str, float]] | None = None,
+    total: dict[str, float] | None = None,
+) -> float:
+    """The pool's share of the physician's points over the last SHARE_MONTHS months (or
+    since the pool started)."""
+    if pools is None or total is None:
+        pools = {code: data.points(code, origin) for code in data.pools()}
+        months = {m for history in pools.values() for m in history}
+        total = {m: sum(history.get(m, 0.0) for history in pools.values()) for m in months}
+    started = [m for m, p in sorted(pools.get(pool, {}).items()) if p]
+    if not started:
+        return 0.0
+    recent = month_range(max(started[0], month_add(origin, -(SHARE_MONTHS - 1))), origin)
+    recent_total = sum(total.get(m, 0.0) for m in recent)
+    own = sum(pools[pool].get(m, 0.0) for m in recent)
+    return own / recent_total if recent_total else 0.0
 
 
 def _seasonal_index(history: dict[str, float], first: str, origin: str) -> dict[str, float]:
@@ -439,6 +477,9 @@ class PoolState:
     paid: dict[str, float]
     points: dict[str, float]
     rate: RateForecast
+    #: Future month -> last year's N of the physician's whole work times this pool's share
+    #: (see LAST_YEAR_SHADE); empty: the pool's own last-year N when it has a full year.
+    guide: dict[str, float] = field(default_factory=dict)
 
     @property
     def mature(self) -> bool:
@@ -509,8 +550,11 @@ def run_schedule(
                 owed += part
             else:
                 base_new += base.get(source, 0.0) * weight
-        last_year = state.adjusted.get(month_add(month, -12))
-        if month > months[0] and last_year and state.mature and n > owed and base_new > 0:
+        if state.guide:
+            last_year = state.guide.get(month)
+        else:
+            last_year = state.adjusted.get(month_add(month, -12)) if state.mature else None
+        if month > months[0] and last_year and n > owed and base_new > 0:
             # Combine inside the points: the new points' part of N, shaded toward what the
             # same month last year implies (N is a smooth five-month blend of M, so last
             # year's N is a steady guide where a single month's postings are not), scaled
@@ -582,12 +626,22 @@ def schedule_forecast(
     rates: dict[str, RateForecast] = {}
     if origin not in data.pages or not data.pages[origin]:
         return None
+    states = {}
     for pool in data.pools():
         state = pool_state(data, pool, origin, months, assumptions)
         if state is None:
             if pool in data.pages[origin]:
                 return None
             continue
+        states[pool] = state
+    for pool, state in states.items():  # last year's N of all the work, at today's mix
+        share = _pool_share(data, pool, origin)
+        for month in months:
+            before = month_add(month, -12)
+            total = sum(other.adjusted.get(before, 0.0) for other in states.values())
+            if total > 0:
+                state.guide[month] = total * share
+    for pool, state in states.items():
         future = points_forecast(data, pool, origin, months, assumptions)
         plain = None
         if assumptions.volume_change or assumptions.weeks_off:

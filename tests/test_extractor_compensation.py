@@ -1,6 +1,7 @@
 """Property test of the compensation report reader: any sections, labels (numbers inside
-them included), blank cells in either column, parentheses negatives, stand-alone totals and a
-page break with its repeated header, drawn and read back line for line."""
+them included, dot leaders after them), blank cells in either column, parentheses negatives,
+stand-alone totals and a page break with its repeated header, drawn and read back line for
+line."""
 
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ def _money(value: float | None) -> str:
     return f"({-value:,.2f})" if value < 0 else f"{value:,.2f}"
 
 
-def _draw(lines: list[dict], font: str, break_at: int, path: Path, text_mode: bool) -> None:
+def _draw(
+    lines: list[dict], font: str, break_at: int, path: Path, text_mode: bool, leaders: bool
+) -> None:
     c = canvas.Canvas(str(path), pagesize=letter)
 
     def header() -> float:
@@ -91,7 +94,8 @@ def _draw(lines: list[dict], font: str, break_at: int, path: Path, text_mode: bo
             c.drawString(50, y, text + _money(line["year_to_date"]).rjust(16))
         else:
             if line["label"]:
-                c.drawString(50, y, line["label"])
+                leader = " " + "." * (40 - len(line["label"])) if leaders else ""
+                c.drawString(50, y, line["label"] + leader)
             c.drawRightString(450, y, _money(line["period_to_date"]))
             c.drawRightString(550, y, _money(line["year_to_date"]))
         y -= 10
@@ -106,6 +110,7 @@ def test_any_compensation_report_reads_back(lines, font, data):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "report.pdf"
         text_mode = font == "text mode"
-        _draw(lines, "Courier" if text_mode else font, break_at, path, text_mode)
+        leaders = data.draw(st.booleans())  # `Medical Director Stipend ........  3,500.00`
+        _draw(lines, "Courier" if text_mode else font, break_at, path, text_mode, leaders)
         got = extract_packet(path)["compensation"]["lines"]
     assert got == lines

@@ -44,6 +44,7 @@ class Columns:
 
 
 CENTS_RE = re.compile(r"\.\d\d\)?-?$")
+LEADER_RE = re.compile(r"^[._]{3,}$")  # dot leaders between a label and its amounts
 
 
 def is_money(text: str) -> bool:
@@ -96,10 +97,18 @@ def measure_columns(
     return None
 
 
+def label_text(words: Sequence[Word]) -> str | None:
+    """A label as printed, single-spaced, without a dot leader run stuck to its end."""
+    text = re.sub(r"\s*[._]{3,}$", "", " ".join(w.text for w in words)).strip()
+    return text or None
+
+
 def split_amounts(
     words: Sequence[Word], columns: Columns | None, k: int
 ) -> tuple[list[Word], list[int | float | None]]:
     """(label words, k cells): trailing amounts placed in their columns by x position.
+
+    Dot leaders (`........`) between label and amounts are no part of the label.
 
     A trailing number that lines up with no column (`HDHP 2800` ending a label) stays in the
     label.
@@ -121,5 +130,5 @@ def split_amounts(
         cells[column] = parse_amount(word.text)
         last_column = column
         taken += 1
-    label = list(words[: len(words) - taken])
+    label = [w for w in words[: len(words) - taken] if not LEADER_RE.match(w.text)]
     return label, cells

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from data.extraction.columns import measure_columns, split_amounts
+from data.extraction.columns import label_text, measure_columns, split_amounts
 from data.extraction.pages import Line, Page, Word, squash
 from data.extraction.tokens import parse_date
 
@@ -96,7 +96,7 @@ def parse_compensation(pages: list[Page]) -> tuple[dict, dict]:
             default=-1,
         )
         for i, (label_words, cells) in enumerate(rows):
-            label = " ".join(w.text for w in label_words).strip() or None
+            label = label_text(label_words)
             has_amount = any(c is not None for c in cells)
             if not has_amount:
                 if label is None or (i > last_amount_row and FOOTER_RE.search(label)):

@@ -7,7 +7,7 @@ amounts (current, year to date), placed by x like the compensation report's.
 
 from __future__ import annotations
 
-from data.extraction.columns import measure_columns, split_amounts
+from data.extraction.columns import label_text, measure_columns, split_amounts
 from data.extraction.pages import Line, Page, Word
 from data.extraction.tokens import parse_amount, parse_date, parse_month_year
 
@@ -93,7 +93,7 @@ def parse_payroll(pages: list[Page]) -> tuple[dict | None, dict]:
             got = False
             for s, side in enumerate(SIDES):
                 label_words, cells = split_amounts(half_pair[s], columns[s], 2)
-                label = " ".join(w.text for w in label_words).strip()
+                label = label_text(label_words)
                 if label and any(c is not None for c in cells):
                     rows[side].append(
                         {"side": side, "label": label, "current": cells[0], "ytd": cells[1]}

@@ -39,7 +39,7 @@ from analytics.analysis import Chart, Series
 from analytics.caselog import LogRow, ParsedLog
 from analytics.metrics import WorkloadMetrics
 from analytics.periods import month_of
-from data.models import ChargeTransaction, UserCaseLog
+from data.models import UserCaseLog
 from data.reporting import PoolReportingRepository
 from data.repositories import AuditRepository, UserCaseLogRepository
 
@@ -173,7 +173,7 @@ class LogEntry:
 class BilledLine:
     """One F3 line with the period of the packet it came in."""
 
-    line: ChargeTransaction
+    line: Any  # a charge-line row: AuditRepository.AUDIT_LINE_COLUMNS
     period: str
 
     @property
@@ -219,13 +219,13 @@ class BilledCase:
                 codes.append(code)
         return tuple(codes)
 
-    def anesthesia_lines(self) -> list[ChargeTransaction]:
+    def anesthesia_lines(self) -> list[Any]:
         """Its charged anesthesia lines, each segment once: no credits, no ``D`` reposting,
         a rebill after a backout not counted again."""
         return self._anesthesia
 
     @cached_property
-    def _anesthesia(self) -> list[ChargeTransaction]:
+    def _anesthesia(self) -> list[Any]:
         seen: set[tuple] = set()
         out = []
         for billed in self.lines:
@@ -593,8 +593,8 @@ class BillingAudit:
     def _all_cases(self) -> dict[str, BilledCase]:
         """Every stored billed case (the base-unit history needs the earlier ones too)."""
         if self._history is None:
-            rows = self.repo.charge_lines_with_period(None, None)
-            self._history = group_cases(BilledLine(line, period) for line, period in rows)
+            rows = self.repo.charge_line_rows(None, None)
+            self._history = group_cases(BilledLine(row, row.period) for row in rows)
         return self._history
 
     def billed_cases(self, start: dt.date, end: dt.date) -> list[BilledCase]:
@@ -992,9 +992,7 @@ class BillingAudit:
 
     def _overlaps(self, cases: Sequence[BilledCase]) -> list[Finding]:
         """Anesthesia segments of two different tickets on the same date that overlap."""
-        by_day: dict[dt.date, list[tuple[int, int, BilledCase, ChargeTransaction]]] = defaultdict(
-            list
-        )
+        by_day: dict[dt.date, list[tuple[int, int, BilledCase, Any]]] = defaultdict(list)
         for case in cases:
             for line in case.anesthesia_lines():
                 start, stop = _minutes(line.start_time), _minutes(line.stop_time)

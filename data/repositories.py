@@ -704,13 +704,19 @@ class AuditRepository(_Repository):
     """What the billing audit reads and writes: charge lines with their packet's period,
     and the stored case-log rows by their content keys."""
 
-    def charge_lines_with_period(
-        self, start: dt.date | None, end: dt.date | None
-    ) -> list[tuple[ChargeTransaction, str]]:
-        """(line, packet period) for lines whose date of service is in range, by ticket and
-        date of post."""
+    #: The charge-line columns the audit reads (rows, not ORM objects: several times faster).
+    AUDIT_LINE_COLUMNS = (
+        "ticket", "note", "patient_name", "service_type", "cpt_code", "start_time",
+        "stop_time", "date_of_service", "date_of_post", "ob_case_position", "split_percent",
+        "anes_time_min", "anes_base_units", "charge_amount", "sub_pool", "points", "page",
+    )  # fmt: skip
+
+    def charge_line_rows(self, start: dt.date | None, end: dt.date | None) -> list[Any]:
+        """Rows with ``AUDIT_LINE_COLUMNS`` and ``period`` (the packet's) for lines whose date
+        of service is in range, by ticket and date of post."""
+        columns = [getattr(ChargeTransaction, name) for name in self.AUDIT_LINE_COLUMNS]
         stmt = (
-            select(ChargeTransaction, Packet.period)
+            select(*columns, Packet.period)
             .join(Packet, Packet.id == ChargeTransaction.packet_id)
             .order_by(
                 ChargeTransaction.ticket, ChargeTransaction.date_of_post, ChargeTransaction.id
@@ -720,7 +726,7 @@ class AuditRepository(_Repository):
             stmt = stmt.where(ChargeTransaction.date_of_service >= start)
         if end:
             stmt = stmt.where(ChargeTransaction.date_of_service <= end)
-        return [(line, period) for line, period in self.session.execute(stmt)]
+        return list(self.session.execute(stmt))
 
     def post_date_span(self) -> tuple[dt.date | None, dt.date | None]:
         """The first and latest date of post of any stored line."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.packet_checks import refresh_cross_month_checks
@@ -300,7 +301,17 @@ class PacketLoader:
             return result
         result.prechecks.append(PreCheck("readable", "passed", f"period {data.get('period')}"))
         result.prechecks.append(PreCheck("duplicate", "passed", "not imported before"))
-        outcome = self.import_extracted(data, source_file=name, sha256=sha256, replace=replace)
+        try:
+            outcome = self.import_extracted(data, source_file=name, sha256=sha256, replace=replace)
+        except (OperationalError, OSError) as error:  # disk full, I/O error: rolled back
+            reason = getattr(error, "orig", None) or error
+            log.error("Import of a packet could not be written: %s", reason)
+            result.message = (
+                f"{name}: could not be written to the database ({reason}); nothing of it was "
+                "stored. Free some disk space (or check the disk) and import it again."
+            )
+            result.error_kind = "write_failed"
+            return result
         outcome.prechecks = result.prechecks + outcome.prechecks
         return outcome
 

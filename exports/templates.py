@@ -17,6 +17,7 @@ billed cases by service month, the billed/missing case timeline, and the discrep
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,7 +229,19 @@ def template_data(
 
 
 def write_export(data: ExportData, fmt: str, path: str | Path) -> Path:
-    """Write ``data`` as ``fmt`` (csv, excel or pdf) to ``path``."""
+    """Write ``data`` as ``fmt`` (csv, excel or pdf) to ``path``, atomically: the file is
+    written beside it under a hidden name and renamed when whole, so a crash or a full disk
+    never leaves a half file where the user looks."""
+    path = Path(path)
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        os.replace(_write_export(data, fmt, partial), path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def _write_export(data: ExportData, fmt: str, path: Path) -> Path:
     if fmt == "csv":
         from exports.csv_exporter import CSVExporter
 

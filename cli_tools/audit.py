@@ -151,7 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         for kind, count in report.counts().items():
             if count:
                 print(f"  {count:5d}  {KIND_LABELS[kind]} ({kind})")
-        if not report.findings:
+        if report.not_covered:
+            print(
+                f"  {report.not_covered} logged case(s) not judged: served before the first "
+                "imported packet's month, or no packets are imported."
+            )
+        elif not report.findings:
             print("  No findings: every logged case was billed as logged.")
     if args.out:
         print(f"Report written: {args.out}", file=sys.stderr)

@@ -120,3 +120,10 @@ def test_bad_logs_and_arguments(db_url: str, tmp_path: Path, capsys) -> None:
         main(["--help"])
     usage = capsys.readouterr().out
     assert exit_.value.code == 0 and "--json" in usage and "case log" in usage
+
+
+def test_without_packets_nothing_is_judged(month_log, tmp_path: Path, capsys) -> None:
+    log, _truth = month_log
+    assert main([str(log), "--database-url", f"sqlite:///{tmp_path / 'empty.db'}"]) == 0
+    out = capsys.readouterr().out
+    assert "149 logged case(s) not judged" in out and "No findings" not in out

@@ -155,12 +155,13 @@ def test_backtest_default_beats_pay_fitted_models_and_intervals_cover(demo_copy,
     bt = _pooled([demo_copy, second_history])
     best = {h: min(bt.mape(m, h) for m in BASELINES) for h in (1, 2, 3, TOTAL)}
     own = {h: bt.mape(DEFAULT_MODEL, h) for h in (1, 2, 3, TOTAL)}
-    # Pooled over ten histories: 0.80 / 1.06 / 1.10 / 0.90 (docs/benchmarks.md).
-    assert own[1] < 0.95 * best[1], (own, best)
-    assert own[2] < 1.3 * best[2], (own, best)
-    assert own[3] < 1.3 * best[3], (own, best)
-    assert own[TOTAL] < 0.15, own
-    assert own[1] < 0.22
+    # Ratios to the best pay-fitted model: 0.78 / 0.97 / 1.00 / 0.85 on these two histories,
+    # 0.80 / 0.96 / 0.97 / 0.77 pooled over ten (docs/benchmarks.md).
+    assert own[1] < 0.9 * best[1], (own, best)
+    assert own[2] < 1.1 * best[2], (own, best)
+    assert own[3] < 1.15 * best[3], (own, best)
+    assert own[TOTAL] < best[TOTAL], (own, best)
+    assert own[TOTAL] < 0.12 and own[1] < 0.18, own
     coverage = bt.coverage(DEFAULT_MODEL, 0.95)
     assert 0.85 <= coverage <= 1.0
     assert 0.65 <= bt.coverage(DEFAULT_MODEL, 0.80) <= 0.97

@@ -71,7 +71,7 @@ class ExcelExporter:
         """The whole export: Summary, one sheet per table, Charts (native charts)."""
         parts: dict[str, Any] = {"Summary": data}
         for table in data.tables:
-            parts[table.title] = table
+            parts[table.sheet or table.title] = table
         if data.charts:
             parts["Charts"] = data.charts
         return self.export_workbook(parts, filepath)

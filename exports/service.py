@@ -141,6 +141,7 @@ class ExportTable:
     rows: list[dict[str, Any]]
     sums: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    sheet: str = ""  # a short sheet name when the title is longer than Excel's 31 characters
 
     def only(self, keys: list[str]) -> ExportTable:
         """The same table with only the columns ``keys`` (in that order)."""
@@ -446,6 +447,7 @@ def insights_data(session: Session, request: ExportRequest) -> ExportData:
                 vrows,
                 {},
                 velocity.get("projection_label") or "",
+                sheet=f"Income velocity {velocity['year']}",
             )
         )
         charts.append(
@@ -494,6 +496,7 @@ def points_data(session: Session, request: ExportRequest) -> ExportData:
         sums,
         "Points = 0.10 x minutes + 0.50 x anes units + 0.50 x med units at each line's rule; "
         "ALL rows are the month's total over every pool.",
+        sheet="Points by month and pool",
     )
     all_rows = [r for r in rows if r["pool"] == "ALL"]
     chart = Chart(
@@ -672,6 +675,7 @@ def audit_data(session: Session, request: ExportRequest) -> ExportData:
                 AUDIT_MONTH_COLUMNS,
                 months,
                 _sum_columns(AUDIT_MONTH_COLUMNS[:6], months),
+                sheet="Expected vs billed",
             )
         )
     if "billed_cases" in sections:

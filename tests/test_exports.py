@@ -205,11 +205,11 @@ def test_chosen_fields_in_that_order(web):
     "entity", ["charts", "insights", "points", "forecast", "audit", "monthly_summary"]
 )
 def test_every_other_entity_in_every_format(web, entity, tmp_path):
-    book = openpyxl.load_workbook(io.BytesIO(_get(web, f"/export/{entity}/excel", range="2024")))
+    book = openpyxl.load_workbook(io.BytesIO(_get(web, f"/export/{entity}/excel", range="2024-06")))
     assert book.sheetnames[0] == "Summary" and len(book.sheetnames) >= 2
-    text = _pdf_text(_get(web, f"/export/{entity}/pdf", range="2024"), tmp_path)
+    text = _pdf_text(_get(web, f"/export/{entity}/pdf", range="2024-06"), tmp_path)
     assert "generated on" in text and "Page 1 of" in text
-    frame = pd.read_csv(io.BytesIO(_get(web, f"/export/{entity}/csv", range="2024")))
+    frame = pd.read_csv(io.BytesIO(_get(web, f"/export/{entity}/csv", range="2024-06")))
     assert len(frame.columns) >= 2
 
 
@@ -268,7 +268,7 @@ def test_tax_prep_workbook(web, demo_copy):
 
 
 def test_billing_audit_pdf(web, tmp_path):
-    response = web.get("/exports/templates/billing_audit/run", query_string={"range": "2024"})
+    response = web.get("/exports/templates/billing_audit/run", query_string={"range": "2024-06"})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = _pdf_text(response.data, tmp_path)
     for title in ("Billing audit", "Expected cases", "Billed and missing cases", "Discrepancies"):

@@ -290,6 +290,10 @@ def _setup_auth(app: Flask) -> None:
             return redirect(url_for("login", next=wanted))
         abort(401, "Sign in first: this app asks for its password.")
 
+    @app.context_processor
+    def _no_menu_before_sign_in() -> dict[str, Any]:
+        return {} if signed_in() else {"navigation": []}
+
     @app.route("/login", methods=["GET", "POST"])
     def login():  # noqa: ANN202
         next_url = safe_next(request.values.get("next"))

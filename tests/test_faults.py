@@ -118,6 +118,7 @@ def test_disk_full_during_import_keeps_whole_packets_and_the_app_starts(
         assert "Traceback" not in output
         assert "could not be written to the database" in output
         assert "nothing of it was stored" in output
+        print(f"disk full during import: {output.strip().splitlines()[-1]}")
         counts = _snapshot(database)
         with contextlib.closing(sqlite3.connect(database)) as connection:
             stored = dict(

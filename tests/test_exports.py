@@ -447,3 +447,27 @@ def test_design_methods(demo_copy, tmp_path):
         session.close()
     with pytest.raises(ValueError, match="session"):
         CSVExporter().export_compensation_summary("2024", tmp_path / "x.csv")
+
+
+def test_excel_cells_keep_text_numbers_dates_and_escape_xml(tmp_path):
+    import datetime as dt
+
+    from analytics.browse import Column
+    from exports.excel_exporter import ExcelExporter
+    from exports.service import ExportTable
+
+    table = ExportTable(
+        "Odd values",
+        [Column("t", "Text"), Column("d", "Date", "date"), Column("m", "Money", "money")],
+        [
+            {"t": "A & B <c>", "d": dt.date(2024, 2, 29), "m": -12.5},
+            {"t": " leading\x01", "d": "2024-03-01", "m": 3},
+            {"t": "00731", "d": None, "m": None},
+        ],
+        {"m": -9.5},
+    )
+    path = ExcelExporter().export_workbook({"Odd": table}, tmp_path / "odd.xlsx")
+    rows = _sheet_rows(openpyxl.load_workbook(path)["Odd"])
+    assert rows[1] == ("A & B <c>", dt.datetime(2024, 2, 29), -12.5)
+    assert rows[2] == (" leading", dt.datetime(2024, 3, 1), 3)
+    assert rows[3] == ("00731", None, None) and rows[4] == ("Total", None, -9.5)

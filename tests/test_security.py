@@ -292,3 +292,22 @@ def test_without_a_password_nothing_asks_for_one(client, app) -> None:
     assert "password_gate" not in app.extensions
     assert client.get("/").status_code == 200
     assert client.get("/login").status_code == 404
+
+
+def test_an_uploaded_file_name_is_never_used_as_a_path(client, app, tmp_path: Path) -> None:
+    """A hostile name is shown as its base name only; the file lands under a random name in
+    the upload folder and nowhere else."""
+    import io
+
+    target = tmp_path / "escaped.pdf"
+    hostile = f"../../../../../../{str(target).lstrip('/')}"
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    answer = client.post(
+        "/upload",
+        data={"csrf_token": csrf_token(client), "files": [(io.BytesIO(pdf), hostile)]},
+        content_type="multipart/form-data",
+    )
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Traceback" not in body
+    assert not target.exists()
+    assert "escaped.pdf" in body and "../" not in body

@@ -86,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Backed up first: {made}", file=sys.stderr)
         loader = PacketLoader(make_session_factory(engine))
         results = _import_all(loader, files, args)
+        from exports.monthly import summary_after_cli_import
+
+        stored = [r.period for r in results if r.ok and r.period]
+        kept = summary_after_cli_import(loader.session_factory, stored, url)
+        if kept and not args.quiet:
+            print(f"Monthly summary kept: {kept}", file=sys.stderr)
     finally:
         engine.dispose()
 

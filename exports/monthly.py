@@ -196,3 +196,17 @@ def generate_missing(factory: sessionmaker[Session], export_dir: Path) -> int:
         if f"monthly_summary-{period}.pdf" not in kept:
             made += generate_after_import(factory, period, export_dir) is not None
     return made
+
+
+def summary_after_cli_import(
+    factory: sessionmaker[Session], periods: list[str], database_url: str
+) -> Path | None:
+    """The command-line import's share of the schedule: the monthly summary of the newest
+    month it stored (older ones: the Exports page's button). ``EXPORT_DIR`` may name the
+    folder, as for the app."""
+    import os
+
+    if not periods:
+        return None
+    folder = export_dir_for(database_url, os.environ.get("EXPORT_DIR"))
+    return generate_after_import(factory, max(periods), folder)

@@ -471,3 +471,21 @@ def test_excel_cells_keep_text_numbers_dates_and_escape_xml(tmp_path):
     assert rows[1] == ("A & B <c>", dt.datetime(2024, 2, 29), -12.5)
     assert rows[2] == (" leading", dt.datetime(2024, 3, 1), 3)
     assert rows[3] == ("00731", None, None) and rows[4] == ("Total", None, -9.5)
+
+
+def test_command_line_import_keeps_the_newest_months_summary(tmp_path, history_36):
+    from cli_tools.import_reports import main as import_main
+
+    database = tmp_path / "cli.db"
+    paths = [str(month.pdf_path) for month in history_36[:2]]
+    assert import_main([*paths, "--database-url", f"sqlite:///{database}", "--quiet"]) == 0
+    newest = history_36[1].period
+    kept = tmp_path / "exports" / f"monthly_summary-{newest}.pdf"
+    assert kept.is_file() and kept.read_bytes()[:4] == b"%PDF"
+    assert not (tmp_path / "exports" / f"monthly_summary-{history_36[0].period}.pdf").exists()
+    session = make_session_factory(make_engine(f"sqlite:///{database}"))()
+    try:
+        entry = session.query(ExportLog).one()
+    finally:
+        session.close()
+    assert entry.stored_path == str(kept) and entry.template_name == "monthly_summary (automatic)"

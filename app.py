@@ -615,7 +615,8 @@ def _setup_insights_routes(app: Flask) -> None:
 
     @app.get("/drilldown.<any(csv,json):fmt>")
     def drilldown_export(fmt: str):  # noqa: ANN202
-        return table_export(drilldown_table(db_session(), request.args), fmt, "lines")
+        table = drilldown_table(db_session(), request.args, all_rows=fmt == "csv")
+        return table_export(table, fmt, "lines")
 
 
 def target_url(target: Any) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from analytics.cache import cached
 from analytics.compensation import (
     CLINICAL,
     NET_PAY,
@@ -86,7 +87,9 @@ def build_chart(session: Session, name: str) -> Chart | None:
         "payers": payer_mix,
     }
     builder = builders.get(name)
-    return builder(session) if builder else None
+    if builder is None:
+        return None
+    return cached(session, ("analysis_chart", name), lambda: builder(session))
 
 
 def all_charts(session: Session) -> list[Chart]:

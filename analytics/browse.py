@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from analytics.cache import cached
 from data.models import ChargeTransaction, MasterCase
 from data.repositories import (
     ChargeFilters,
@@ -272,14 +273,19 @@ def tickets_table(
 
 
 def filter_choices(session: Session) -> dict[str, list[str]]:
-    """The values each drop-down filter offers, from the stored lines."""
+    """The values each drop-down filter offers, from the stored lines (four scans of every
+    line, so read once per data version)."""
     repo = ChargeTransactionRepository(session)
-    return {
-        "service_type": repo.distinct_values("service_type"),
-        "pay_code": repo.distinct_values("pay_code"),
-        "pool": repo.distinct_values("sub_pool"),
-        "note": repo.distinct_values("note"),
-    }
+    return cached(
+        session,
+        "filter_choices",
+        lambda: {
+            "service_type": repo.distinct_values("service_type"),
+            "pay_code": repo.distinct_values("pay_code"),
+            "pool": repo.distinct_values("sub_pool"),
+            "note": repo.distinct_values("note"),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- cases
@@ -372,7 +378,9 @@ _CPT_SORTABLE = tuple(c.key for c in CPT_COLUMNS)
 def cpt_table(session: Session, params: Mapping[str, str], *, all_rows: bool = False) -> TablePage:
     """Per CPT code: cases, minutes, units, charges and points of the matching lines."""
     query = parse_query(params, _CPT_SORTABLE, all_rows=True)
-    rows = ChargeTransactionRepository(session).per_cpt(query.filters)
+    repo = ChargeTransactionRepository(session)
+    per_cpt = cached(session, ("per_cpt", repr(query.filters)), lambda: repo.per_cpt(query.filters))
+    rows = [dict(row) for row in per_cpt]
     for row in rows:
         cases, minutes = row["cases"] or 0, row["anes_time_min"] or 0.0
         row["avg_minutes"] = round(minutes / cases, 1) if cases else None

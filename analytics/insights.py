@@ -451,8 +451,15 @@ DRILLDOWN_KEYS = ("view", "by", "period", "start", "end", "pool", "cpt", "payer"
                   "date_of_service")  # fmt: skip
 
 
-def drilldown_table(session: Session, params: Mapping[str, str]) -> TablePage:
-    """The charge lines behind a drill-down dict given as query parameters."""
+#: Lines per page of the drill-down page (its CSV has them all).
+DRILLDOWN_PAGE_SIZE = 250
+
+
+def drilldown_table(
+    session: Session, params: Mapping[str, str], *, all_rows: bool = False
+) -> TablePage:
+    """The charge lines behind a drill-down dict given as query parameters, a page of
+    :data:`DRILLDOWN_PAGE_SIZE` at a time unless ``all_rows`` (sums are over every line)."""
     filters: dict[str, Any] = {}
     problems: list[str] = []
     for key in DRILLDOWN_KEYS:
@@ -489,12 +496,20 @@ def drilldown_table(session: Session, params: Mapping[str, str]) -> TablePage:
             "points",
         )
     }
+    page, per_page = 1, None if all_rows else DRILLDOWN_PAGE_SIZE
+    raw_page = (params.get("page") or "1").strip()
+    if raw_page.isdigit() and int(raw_page) >= 1:
+        page = min(int(raw_page), max(1, -(-len(rows) // DRILLDOWN_PAGE_SIZE)))
+    else:
+        problems.append("'page' must be a whole number from 1; showing page 1.")
+    shown = rows if per_page is None else rows[(page - 1) * per_page : page * per_page]
     return TablePage(
         "Lines behind the figure",
         columns,
-        rows,
+        shown,
         len(rows),
-        per_page=None,
+        page=page,
+        per_page=per_page,
         sums=sums,
         filters={k: str(v) for k, v in filters.items()},
         problems=problems,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from analytics.cache import cached
 from analytics.compensation import MonthFigures, monthly_figures
 from data.repositories import ChargeFilters, ChargeTransactionRepository, MonthlySummaryRepository
 
@@ -42,7 +43,12 @@ class Overview:
 
 
 def build_overview(session: Session) -> Overview:
-    """Imported packets, newest first, with how many of their cross-checks failed."""
+    """Imported packets, newest first, with how many of their cross-checks failed.
+    Every page asks for it (is anything imported?), so it is read once per data version."""
+    return cached(session, "overview", lambda: _read_overview(session))
+
+
+def _read_overview(session: Session) -> Overview:
     repo = MonthlySummaryRepository(session)
     packets = repo.list_all()
     failed = repo.failed_check_counts()

@@ -184,7 +184,11 @@ def page_urls(app, client, facts: dict) -> tuple[list[tuple[str, str]], list[str
     return [(e, u.replace("&amp;", "&")) for e, u in urls], skipped
 
 
-def bench_database(built: HistoryDatabase, runs: int, log=print) -> PageRun:  # noqa: ANN001
+def _print(*args: object) -> None:
+    print(*args, flush=True)
+
+
+def bench_database(built: HistoryDatabase, runs: int, log=_print) -> PageRun:  # noqa: ANN001
     """Time every page URL ``runs`` times on one database."""
     from app import create_app
 

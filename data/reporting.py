@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, String, case, func, literal, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from data.models import (
     ChargeTransaction,
@@ -51,8 +53,32 @@ def _rows(session: Session, stmt: Select) -> list[dict[str, Any]]:
     return [dict(row) for row in session.execute(stmt).mappings()]
 
 
+class _DateText(FunctionElement):
+    """A date as ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` text in SQL: SQLite's ``strftime``,
+    PostgreSQL's ``to_char`` (a group's database, see README). The pattern is one of
+    :data:`DATE_FORMATS` and is written into the SQL, so GROUP BY repeats the same text."""
+
+    type = String()
+    inherit_cache = True
+
+
+_PG_FORMATS = {"%Y-%m-%d": "YYYY-MM-DD", "%Y-%m": "YYYY-MM", "%Y": "YYYY"}
+
+
+@compiles(_DateText)
+def _date_text_sqlite(element: _DateText, compiler: Any, **kw: Any) -> str:
+    pattern, column = list(element.clauses)
+    return f"strftime('{pattern.value}', {compiler.process(column, **kw)})"
+
+
+@compiles(_DateText, "postgresql")
+def _date_text_postgresql(element: _DateText, compiler: Any, **kw: Any) -> str:
+    pattern, column = list(element.clauses)
+    return f"to_char({compiler.process(column, **kw)}, '{_PG_FORMATS[pattern.value]}')"
+
+
 def _bucket(column: Any, bucket: str) -> ColumnElement:
-    return func.strftime(DATE_FORMATS[bucket], column)
+    return _DateText(literal(DATE_FORMATS[bucket]), column)
 
 
 def _in_range(stmt: Select, column: Any, start: dt.date | None, end: dt.date | None) -> Select:

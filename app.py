@@ -1279,9 +1279,9 @@ def _setup_forecast_routes(app: Flask) -> None:
                 record_actuals(session, engine.data)
         page = view(metric, what_if)
         chart = with_bands(chart_payload(page.chart()))
-        return render_template(
-            "forecast.html", view=page, chart=chart, has_packets=True, args=request.args
-        )
+        keys = ("metric", "volume", "rate", "off_weeks", "off_month")
+        args = {key: request.args[key] for key in keys if request.args.get(key)}
+        return render_template("forecast.html", view=page, chart=chart, has_packets=True, args=args)
 
     @app.get("/forecast.<any(png,csv,json):fmt>")
     def forecast_export(fmt: str):  # noqa: ANN202

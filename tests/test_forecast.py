@@ -337,6 +337,7 @@ def test_page_exports_and_time_off_form(demo_client):
     assert "Case volume change (%) must be a number" in bad
     assert "Weeks off need a month" in bad
     assert demo_client.get("/forecast?metric=bogus").status_code == 400
+    assert demo_client.get("/forecast?download=2&rate=nan&off_month=June").status_code == 200
     rows = list(csv.reader(io.StringIO(demo_client.get("/forecast.csv").get_data(as_text=True))))
     assert rows[0][:3] == ["\ufeffPay period", "Actual", "Forecast"]
     assert len(rows) == 1 + 24 + 12

@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from data.backup import BackupError, DatabaseBackup, default_backup_dir  # noqa: E402
-from data.db import default_database_url  # noqa: E402
+from data.db import SQLITE_DATABASE_ERRORS, default_database_url  # noqa: E402
 
 OK, FAILED, BAD_ARGUMENTS = 0, 1, 2
 
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return FAILED
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, *SQLITE_DATABASE_ERRORS) as exc:  # plain or SQLCipher
         print(f"error: SQLite: {exc}", file=sys.stderr)
         return FAILED
 

@@ -36,7 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from data.db import INSTANCE_DIR, PROJECT_ROOT, default_database_url, sqlite_path
+from data.db import (
+    INSTANCE_DIR,
+    PROJECT_ROOT,
+    SQLITE_DATABASE_ERRORS,
+    SQLITE_OPERATIONAL_ERRORS,
+    connect_sqlite,
+    default_database_url,
+    sqlite_path,
+)
 
 log = logging.getLogger("compensation.backup")
 
@@ -187,7 +195,7 @@ def _unpack(path: Path, dest: Path) -> None:
 
 @contextlib.contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(path, timeout=15, isolation_level=None)
+    connection = connect_sqlite(path, timeout=15, isolation_level=None)
     try:
         yield connection
     finally:
@@ -212,7 +220,7 @@ def inspect_database(path: Path) -> Verification:
             packets = None
             if "packets" in tables:
                 packets = connection.execute("SELECT COUNT(*) FROM packets").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
+    except SQLITE_DATABASE_ERRORS as exc:
         return Verification(False, f"not a readable SQLite database ({exc})")
     return Verification(True, "ok", version[0] if version else None, packets)
 
@@ -286,7 +294,7 @@ class DatabaseBackup:
                 try:
                     self._online_copy(raw)
                     found = inspect_database(raw)
-                except sqlite3.DatabaseError as exc:
+                except SQLITE_DATABASE_ERRORS as exc:
                     if require_integrity:
                         raise BackupError(f"{self.database} cannot be read ({exc})") from exc
                     # A restore point of a file SQLite cannot read: keep its bytes as they are.
@@ -333,9 +341,9 @@ class DatabaseBackup:
     def _online_copy(self, dest: Path) -> None:
         """SQLite's online backup in one step: one read transaction, so the copy is one
         consistent snapshot even while other connections write (WAL lets them)."""
-        source = sqlite3.connect(self.database, timeout=15)
+        source = connect_sqlite(self.database, timeout=15)
         try:
-            target = sqlite3.connect(dest)
+            target = connect_sqlite(dest)
             try:
                 source.backup(target)
                 target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
@@ -451,7 +459,7 @@ class DatabaseBackup:
             os.replace(temp, self.database)
             _fsync_dir(self.database.parent)
             return
-        connection = sqlite3.connect(self.database, timeout=2, isolation_level=None)
+        connection = connect_sqlite(self.database, timeout=2, isolation_level=None)
         try:
             try:
                 # Leaving WAL checkpoints every committed page into the main file and
@@ -461,12 +469,12 @@ class DatabaseBackup:
                 if mode != "delete":
                     raise sqlite3.OperationalError("database is locked")
                 connection.execute("BEGIN EXCLUSIVE")
-            except sqlite3.OperationalError as exc:
+            except SQLITE_OPERATIONAL_ERRORS as exc:
                 raise BackupError(
                     f"The database is in use ({exc}): stop the app before restoring from "
                     "the command line, or restore from the app's Backups page."
                 ) from exc
-            except sqlite3.DatabaseError:
+            except SQLITE_DATABASE_ERRORS:
                 pass  # not a database any more (what a restore is for): nothing to keep
             for stale in ("-wal", "-shm", "-journal"):
                 Path(f"{self.database}{stale}").unlink(missing_ok=True)

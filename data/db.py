@@ -4,14 +4,21 @@
 instance folder (``instance/compensation.db``), the demo database sits beside it as
 ``instance/demo.db``. Every SQLite connection gets foreign keys on (so packet deletes
 cascade), WAL (readers never block the writer) and a busy timeout.
+
+Encryption at rest (optional): with ``DATABASE_KEY`` (a passphrase) or ``DATABASE_KEY_FILE``
+(a file whose first line is the passphrase) set, a SQLite database is opened through
+SQLCipher (``sqlcipher3``): every page of the file, its WAL and every backup made from it
+are encrypted. Without them, plain SQLite (the default).
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -22,6 +29,64 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 DEFAULT_DB_NAME = "compensation.db"
 DEMO_DB_NAME = "demo.db"
 BUSY_TIMEOUT_MS = 15_000
+
+
+class DatabaseKeyError(Exception):
+    """The encryption key is set but cannot be used (unreadable file, no SQLCipher)."""
+
+
+def database_key() -> str | None:
+    """The passphrase of an encrypted database: ``DATABASE_KEY``, else the first line of
+    the file ``DATABASE_KEY_FILE`` names; None for plain SQLite."""
+    if os.environ.get("DATABASE_KEY"):
+        return os.environ["DATABASE_KEY"]
+    key_file = os.environ.get("DATABASE_KEY_FILE")
+    if not key_file:
+        return None
+    try:
+        lines = Path(key_file).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DatabaseKeyError(
+            f"cannot read DATABASE_KEY_FILE {key_file}: {exc.strerror}"
+        ) from None
+    if not lines or not lines[0].strip():
+        raise DatabaseKeyError(f"DATABASE_KEY_FILE {key_file} is empty")
+    return lines[0].strip()
+
+
+def _sqlcipher() -> Any:
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError:
+        raise DatabaseKeyError(
+            "DATABASE_KEY is set but SQLCipher is not installed (pip install -r requirements.txt)"
+        ) from None
+    return dbapi2
+
+
+def connect_sqlite(database: Any, *args: Any, **kwargs: Any) -> Any:
+    """Open the database file directly (backups, integrity checks): Python's ``sqlite3``,
+    or with a key SQLCipher's, unlocked. Catch :data:`SQLITE_DATABASE_ERRORS` around it."""
+    key = database_key()
+    if key is None:
+        return sqlite3.connect(database, *args, **kwargs)
+    connection = _sqlcipher().connect(database, *args, **kwargs)
+    connection.execute("PRAGMA key = '" + key.replace("'", "''") + "'")
+    return connection
+
+
+def _error_classes(name: str) -> tuple[type[Exception], ...]:
+    classes = [getattr(sqlite3, name)]
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError:
+        return tuple(classes)
+    return (*classes, getattr(dbapi2, name))
+
+
+#: What a direct connection raises, from either library.
+SQLITE_DATABASE_ERRORS = _error_classes("DatabaseError")
+SQLITE_OPERATIONAL_ERRORS = _error_classes("OperationalError")
 
 
 def default_database_url(demo: bool = False) -> str:
@@ -62,6 +127,10 @@ def make_engine(url: str | None = None) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    key = database_key() if path is not None else None
+    if key is not None:  # SQLAlchemy's SQLCipher dialect sends the key on every connect
+        _sqlcipher()
+        url = make_url(url).set(drivername="sqlite+pysqlcipher", password=key)
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)

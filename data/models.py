@@ -353,6 +353,10 @@ class MasterCase(Base):
     last_post_date: Mapped[dt.date | None] = mapped_column(Date)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
+    # The cases page's default order (date of service, then ticket) read straight from an
+    # index: its last page no longer sorts every case (schema 0004).
+    __table_args__ = (Index("ix_master_cases_service_ticket", "date_of_service", "ticket"),)
+
 
 class AsmgRule(Base):
     """Points multipliers in force from ``effective_date`` until the next rule's date."""

@@ -147,9 +147,7 @@ class ForecastData:
     points ledger, the posting lag of charges and the planned time off."""
 
     def __init__(self, session: Session) -> None:
-        packets = MonthlySummaryRepository(session).find_with_reports(
-            None, None, with_history=True
-        )
+        packets = MonthlySummaryRepository(session).find_with_reports(None, None, with_history=True)
         by_period = {packet.period: packet for packet in packets}  # latest packet per period
         self.periods: list[str] = sorted(by_period)
         self.packet_ids = {period: packet.id for period, packet in by_period.items()}

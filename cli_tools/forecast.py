@@ -52,8 +52,13 @@ def forecast_payload(engine: IncomeForecast, with_backtest: bool) -> dict[str, A
         "assumptions": engine.assumptions.describe(),
         "forecast": forecast.to_dict(),
         "totals": [
-            {"months": t.months, "value": t.value, "lower_95": t.lower_95,
-             "upper_95": t.upper_95, "method": t.method}
+            {
+                "months": t.months,
+                "value": t.value,
+                "lower_95": t.lower_95,
+                "upper_95": t.upper_95,
+                "method": t.method,
+            }
             for t in engine.totals(forecast)
         ],  # fmt: skip
     }

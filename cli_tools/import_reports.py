@@ -16,6 +16,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
+
 from data.backup import BackupError, backup_before  # noqa: E402
 from data.db import default_database_url, make_engine, make_session_factory  # noqa: E402
 from data_loader import ImportResult, PacketLoader  # noqa: E402
@@ -74,7 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     url = args.database_url or default_database_url()
     engine = make_engine(url)
     try:
-        initialize_database(engine)
+        try:
+            initialize_database(engine)
+        except SQLAlchemyError as exc:  # e.g. a wrong DATABASE_KEY, a damaged file
+            reason = getattr(exc, "orig", None) or exc
+            print(f"Nothing was imported: cannot open the database ({reason})", file=sys.stderr)
+            return 1
         if len(files) > 1 or args.replace:  # bulk, or may replace: keep the database first
             reason = "before importing several packets" if len(files) > 1 else "before replacing"
             try:

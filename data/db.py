@@ -71,6 +71,7 @@ def connect_sqlite(database: Any, *args: Any, **kwargs: Any) -> Any:
     if key is None:
         return sqlite3.connect(database, *args, **kwargs)
     connection = _sqlcipher().connect(database, *args, **kwargs)
+    connection.execute("PRAGMA cipher_log_level = NONE")  # errors reach us as exceptions
     connection.execute("PRAGMA key = '" + key.replace("'", "''") + "'")
     return connection
 
@@ -111,6 +112,8 @@ def sqlite_path(url: str) -> Path | None:
 
 def _configure_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI types)
     cursor = dbapi_connection.cursor()
+    if type(dbapi_connection).__module__.startswith("sqlcipher3"):
+        cursor.execute("PRAGMA cipher_log_level = NONE")  # errors reach us as exceptions
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -90,6 +90,11 @@ def test_encrypted_database_and_backups_round_trip(tmp_path: Path) -> None:
     wrong = {**env, "DATABASE_KEY": "not the key"}
     refused = _cli(["cli_tools/backup.py", "create"], wrong)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    pdf = str(months[0].pdf_path)
+    not_imported = _cli(["cli_tools/import_reports.py", pdf, "--quiet"], wrong)
+    assert not_imported.returncode == 1 and "Traceback" not in not_imported.stderr
+    assert "cannot open the database (file is not a database)" in not_imported.stderr
+    assert "ERROR CORE" not in not_imported.stderr  # SQLCipher's own log stays quiet
     started = _cli(["app.py", "--port", "1"], wrong)
     assert started.returncode == 1 and "Could not open the database" in started.stderr
     assert "Traceback" not in started.stderr

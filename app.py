@@ -435,7 +435,8 @@ def _setup_import_routes(app: Flask) -> None:
             "replace": request.form.get("replace") == "1",
             "password": request.form.get("password") or None,
         }
-        if len(files) > 1 and (problem := backup_first("before importing several packets")):
+        several_or_replace = len(files) > 1 or options["replace"]
+        if several_or_replace and (problem := backup_first("before importing packets")):
             flash(f"Nothing was imported: {problem}", "error")
             return redirect(url_for("dashboard"))
         store = upload_store()
@@ -470,6 +471,9 @@ def _setup_import_routes(app: Flask) -> None:
             "replace": request.form.get("replace") == "1",
             "password": request.form.get("password") or None,
         }
+        if options["replace"] and (problem := backup_first("before replacing a packet")):
+            flash(f"Nothing was replaced: {problem}", "error")
+            return redirect(url_for("dashboard"))
         rows = [_import_upload(store, token, name, **options)]
         return render_template("upload_results.html", rows=rows)
 
@@ -763,6 +767,9 @@ def _setup_rules_routes(app: Flask) -> None:
 
     @app.post("/asmg_rules/<int:rule_id>/delete")
     def asmg_rules_delete(rule_id: int):  # noqa: ANN202
+        if problem := backup_first("before deleting a points rule"):
+            flash(f"Nothing was deleted: {problem}", "error")
+            return redirect(url_for("asmg_rules"))
         with session_scope(session_factory()) as session:
             change = delete_rule(session, rule_id)
         flash(change.message, "success" if change.rule_id is None else "error")
@@ -1228,6 +1235,9 @@ def _setup_audit_routes(app: Flask) -> None:
     def audit_clear():  # noqa: ANN202
         from analytics.audit import BillingAudit
 
+        if problem := backup_first("before removing the case log"):
+            flash(f"Nothing was removed: {problem}", "error")
+            return redirect(url_for("audit"))
         with session_scope(session_factory()) as session:
             removed = BillingAudit(session).clear_log()
         flash(f"Removed your stored case log ({removed} rows). Packets are untouched.", "success")

@@ -12,7 +12,8 @@ plain URL and typical filters (a month, a search, a sort, the last page, a CPT c
 period, a ticket, each chart). A route the script cannot fill is listed as skipped,
 never silently dropped. Server time is the wall time of one request through Flask's
 test client in this process (routing, queries, rendering; no network). The first request
-of each URL is timed apart ("cold": caches empty) and the rest give p50 and p95.
+of each URL is timed apart with every cached figure dropped first ("cold": as right after an
+import, see analytics/cache.py) and the rest give p50 and p95.
 """
 
 from __future__ import annotations
@@ -190,6 +191,7 @@ def _print(*args: object) -> None:
 
 def bench_database(built: HistoryDatabase, runs: int, log=_print) -> PageRun:  # noqa: ANN001
     """Time every page URL ``runs`` times on one database."""
+    from analytics.cache import clear as clear_cache
     from app import create_app
 
     app = create_app(
@@ -202,7 +204,9 @@ def bench_database(built: HistoryDatabase, runs: int, log=_print) -> PageRun:  #
     for endpoint, url in urls:
         times = []
         status = 0
-        for _ in range(runs + 1):
+        for run in range(runs + 1):
+            if run == 0:
+                clear_cache()  # the first request as right after an import: nothing cached
             began = time.perf_counter()
             response = client.get(url)
             times.append((time.perf_counter() - began) * 1000)

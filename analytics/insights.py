@@ -26,7 +26,7 @@ from analytics.compensation import SECTION_FIGURES, section_anchor
 from analytics.metrics import WorkloadMetrics
 from analytics.periods import month_add, month_range
 from analytics.pipeline import pay_pipeline
-from analytics.reports import drilldown_lines, glance, income_velocity
+from analytics.reports import drilldown_lines, drilldown_lines_page, glance, income_velocity
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 #: Metrics the comparison picker offers (pay-period and workload figures).
@@ -476,38 +476,43 @@ def drilldown_table(
             filters[key] = int(value)
             continue
         filters[key] = value[:40]
+    page, per_page = 1, None if all_rows else DRILLDOWN_PAGE_SIZE
+    raw_page = (params.get("page") or "1").strip()
+    if raw_page.isdigit() and int(raw_page) >= 1:
+        page = min(int(raw_page), 1_000_000)
+    else:
+        problems.append("'page' must be a whole number from 1; showing page 1.")
+    sum_keys = (
+        "anes_time_min",
+        "anes_base_units",
+        "med_base_units",
+        "other_units",
+        "charge_amount",
+        "points",
+    )
     try:
-        rows = drilldown_lines(session, filters)
+        if per_page is None:
+            rows = drilldown_lines(session, filters)
+            total = len(rows)
+            sums = {key: float(sum(row.get(key) or 0 for row in rows)) for key in sum_keys}
+        else:
+            offset = (page - 1) * per_page
+            rows, totals = drilldown_lines_page(session, filters, offset, per_page)
+            total = int(totals["lines"])
+            sums = {key: totals[key] for key in sum_keys}
     except ValueError as error:
-        rows, problems = [], [*problems, f"These filters cannot be used: {error}."]
+        rows, total, sums = [], 0, {}
+        problems = [*problems, f"These filters cannot be used: {error}."]
     columns = (
         [column for column in TICKET_COLUMNS if column.key in rows[0]]
         if rows
         else [column for column in TICKET_COLUMNS if not column.private]
     )
-    sums = {
-        key: float(sum(row.get(key) or 0 for row in rows))
-        for key in (
-            "anes_time_min",
-            "anes_base_units",
-            "med_base_units",
-            "other_units",
-            "charge_amount",
-            "points",
-        )
-    }
-    page, per_page = 1, None if all_rows else DRILLDOWN_PAGE_SIZE
-    raw_page = (params.get("page") or "1").strip()
-    if raw_page.isdigit() and int(raw_page) >= 1:
-        page = min(int(raw_page), max(1, -(-len(rows) // DRILLDOWN_PAGE_SIZE)))
-    else:
-        problems.append("'page' must be a whole number from 1; showing page 1.")
-    shown = rows if per_page is None else rows[(page - 1) * per_page : page * per_page]
     return TablePage(
         "Lines behind the figure",
         columns,
-        shown,
-        len(rows),
+        rows,
+        total,
         page=page,
         per_page=per_page,
         sums=sums,

@@ -351,3 +351,14 @@ def drilldown_lines(
     query = _drilldown_query(filters, default_by)
     columns = DRILLDOWN_COLUMNS + (("patient_name",) if include_names else ())
     return _as_rows(ChargeReportingRepository(session).lines(query), columns)
+
+
+def drilldown_lines_page(
+    session: Session, filters: dict[str, Any], offset: int, limit: int
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """One page of :func:`drilldown_lines` (in the same order) and, over all of them, the
+    count (``lines``) and the sums: a figure over 30 years is not loaded line by line."""
+    default_by = "service" if filters.get("view") == "tickets" else "post"
+    query = _drilldown_query(filters, default_by)
+    lines, sums = ChargeReportingRepository(session).lines_page(query, offset, limit)
+    return _as_rows(lines, DRILLDOWN_COLUMNS), sums

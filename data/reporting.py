@@ -201,6 +201,27 @@ class ChargeReportingRepository:
         """The lines behind an aggregate (drill-down): ``by``, ``start``, ``end``, any of the
         group keys and ``ticket`` as equality filters, ``ticket_from``..``ticket_to``
         inclusive, ``packet_id``."""
+        return list(self.session.scalars(self._lines_statement(filters)))
+
+    def lines_page(
+        self, filters: dict[str, Any], offset: int, limit: int
+    ) -> tuple[list[ChargeTransaction], dict[str, float]]:
+        """One page of :meth:`lines` (same filters and order) and, over every matching
+        line, ``lines`` (the count) and the sums of minutes, units, charges and points."""
+        stmt = self._lines_statement(filters)
+        rows = list(self.session.scalars(stmt.offset(offset).limit(limit)))
+        matching = stmt.order_by(None).subquery()
+        totals = select(
+            func.count().label("lines"),
+            *[
+                func.coalesce(func.sum(matching.c[name]), 0.0).label(name)
+                for name in _CHARGE_SUMS
+            ],
+        )
+        sums = {k: float(v) for k, v in self.session.execute(totals).one()._mapping.items()}
+        return rows, sums
+
+    def _lines_statement(self, filters: dict[str, Any]) -> Select:
         date_column = self.date_column(filters.get("by", "post"))
         stmt = select(ChargeTransaction).order_by(
             date_column, ChargeTransaction.ticket, ChargeTransaction.position
@@ -217,7 +238,7 @@ class ChargeReportingRepository:
         ):
             if filters.get(key) is not None:
                 stmt = stmt.where(condition(filters[key]))
-        return list(self.session.scalars(stmt))
+        return stmt
 
 
 class CaseReportingRepository:

@@ -4,6 +4,7 @@
     python bench/bench_pages.py --years 30 --runs 30    # one history, more runs
     python bench/bench_pages.py --years 30 --scale 5.2 --runs 5   # 300,000-line stress point
     python bench/bench_pages.py --json out.json         # also write every figure as JSON
+    python bench/bench_pages.py --db some.db --runs 3   # any database file
 
 The databases come from ``bench/build_history.py`` (built through the real import the
 first time). Every GET route of the app is enumerated from its URL map; each gets its
@@ -230,6 +231,16 @@ def bench_database(built: HistoryDatabase, runs: int, log=_print) -> PageRun:  #
     return result
 
 
+def _given(path: Path) -> HistoryDatabase:
+    """A database file not built by build_history.py, described by what it holds."""
+    engine = create_engine(f"sqlite:///{path.resolve()}")
+    with engine.connect() as db:
+        packets = db.execute(text("SELECT count(*) FROM packets")).scalar()
+        lines = db.execute(text("SELECT count(*) FROM charge_transactions")).scalar()
+    engine.dispose()
+    return HistoryDatabase(path.stem, str(path.resolve()), 0, 0.0, packets, lines, 0.0, 0.0)
+
+
 def growth_table(runs: list[PageRun]) -> list[str]:
     """Markdown rows: each URL's p95 on every database and the growth first -> last."""
     names = [r.database["name"] for r in runs]
@@ -257,14 +268,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, nargs="+", default=[3, 10, 30])
     parser.add_argument("--scale", type=float, default=1.0, help="cases per month (1)")
     parser.add_argument("--runs", type=int, default=15, help="timed runs per URL (15)")
+    parser.add_argument(
+        "--db", type=Path, help="time this SQLite file instead (e.g. a copy of a partial build)"
+    )
     parser.add_argument("--json", type=Path, help="write every timing to this JSON file")
     parser.add_argument("--markdown", action="store_true", help="print the growth table")
     args = parser.parse_args(argv)
     if args.runs < 2:
         parser.error("--runs must be at least 2")
     runs = []
-    for years in args.years:
-        built = history_database(years, args.scale)
+    for years in [0] if args.db else args.years:
+        built = _given(args.db) if args.db else history_database(years, args.scale)
         print(
             f"{built.name}: {built.packets} packets, {built.charge_lines:,} lines "
             f"({args.runs} runs; columns: p50 p95 cold, ms)"

@@ -237,6 +237,7 @@ def _setup_templates(app: Flask) -> None:
             "navigation": items,
             "current_endpoint": request.endpoint,
             "demo_mode": demo_mode(),
+            "password_protected": "password_gate" in app.extensions,
             "demo_forced": bool(app.config.get("DEMO")),
         }
 
@@ -263,7 +264,7 @@ def _setup_security(app: Flask) -> None:
 def _setup_auth(app: Flask) -> None:
     """With a password set (APP_PASSWORD or --password-file), every page but the sign-in
     page asks for it; a session cookie remembers it. Without one nothing changes."""
-    from security.auth import PasswordGate, configured_password
+    from analytics.access import PasswordGate, configured_password
 
     password = configured_password(app.config.get("APP_PASSWORD"), app.config.get("PASSWORD_FILE"))
     if not password:
@@ -318,9 +319,9 @@ def _setup_auth(app: Flask) -> None:
 
 def _setup_log_privacy(app: Flask) -> None:
     """Every log line from now on leaves out patient names, tickets, dates and CPT codes
-    (security/redaction.py); the names stored so far are learned here."""
+    (analytics/privacy.py); the names stored so far are learned here."""
+    from analytics.privacy import install_log_redaction, remember_names
     from data.repositories import PatientNameRepository
-    from security.redaction import install_log_redaction, remember_names
 
     install_log_redaction()
     mode = "demo" if app.config.get("DEMO") else "user"
@@ -1401,7 +1402,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     config: dict[str, Any] = {"DEMO": args.demo, "PASSWORD_FILE": args.password_file}
     if args.password_file:
-        from security.auth import PasswordFileError, read_password_file
+        from analytics.access import PasswordFileError, read_password_file
 
         try:
             read_password_file(args.password_file)

@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from analytics.packet_checks import refresh_cross_month_checks
+from analytics.privacy import remember_names
 from case_grouper import CaseGrouper
 from data.db import session_scope
 from data.models import (
@@ -51,7 +52,6 @@ from data.repositories import (
     UserCaseLogRepository,
 )
 from data_extractor import ExtractionError, extract_packet
-from security.redaction import remember_names
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from security.redaction import remember_names
+from analytics.privacy import remember_names
 
 #: Largest case-log file taken (a decade of cases fits in well under 5 MB).
 MAX_LOG_BYTES = 5 * 1024 * 1024

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from analytics.privacy import redact, remember_names
 from data.db import make_engine, make_session_factory, session_scope
 from data.models import ChargeTransaction
-from security.redaction import redact, remember_names
 from tests.conftest import csrf_token
 
 

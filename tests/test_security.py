@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from analytics.access import FREE_FAILURES
 from app import create_app
-from security.auth import FREE_FAILURES
 from tests.conftest import PROJECT_ROOT, _free_port, csrf_token, running_app
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -311,3 +311,19 @@ def test_an_uploaded_file_name_is_never_used_as_a_path(client, app, tmp_path: Pa
     assert answer.status_code == 200 and "Traceback" not in body
     assert not target.exists()
     assert "escaped.pdf" in body and "../" not in body
+
+
+def test_sign_out_link_only_with_a_password(tmp_path):
+    from app import create_app
+    from tests.conftest import csrf_token  # noqa: F401 - the login form posts its own token
+
+    open_app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "TESTING": True,
+                           "SECRET_KEY": "x"})
+    assert "Sign out" not in open_app.test_client().get("/").get_data(as_text=True)
+    locked = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "TESTING": True,
+                         "SECRET_KEY": "x", "APP_PASSWORD": "made-up-pass",
+                         "WTF_CSRF_ENABLED": False})
+    client = locked.test_client()
+    assert "Sign out" not in client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"password": "made-up-pass"})
+    assert "Sign out" in client.get("/").get_data(as_text=True)

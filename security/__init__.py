@@ -1,1 +1,0 @@
-"""Optional sign-in and privacy of the logs (docs/security.md)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from analytics.cache import cached
 from analytics.packet_checks import refresh_all
 from asmg_calculator import DatedRule, Multipliers, month_start
 from case_grouper import CaseGrouper, calculator_from_rules
@@ -149,13 +150,18 @@ def list_rules(session: Session) -> list[RuleRow]:
 
 
 def suggested_rules(session: Session) -> list[DatedRule]:
-    """Rules the packets print that differ from the stored rules for their months."""
-    calculator = calculator_from_rules(session)
-    return [
-        rule
-        for rule in _packet_rules(session)
-        if calculator.multipliers_for(rule.effective_date) != rule.multipliers
-    ]
+    """Rules the packets print that differ from the stored rules for their months (every
+    packet's F2 pages are read, so once per data version, which covers the rules too)."""
+
+    def compute() -> list[DatedRule]:
+        calculator = calculator_from_rules(session)
+        return [
+            rule
+            for rule in _packet_rules(session)
+            if calculator.multipliers_for(rule.effective_date) != rule.multipliers
+        ]
+
+    return cached(session, "suggested_rules", compute)
 
 
 def delete_rule(session: Session, rule_id: int) -> RuleChange:

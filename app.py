@@ -436,8 +436,11 @@ def _setup_import_routes(app: Flask) -> None:
             "replace": request.form.get("replace") == "1",
             "password": request.form.get("password") or None,
         }
-        several_or_replace = len(files) > 1 or options["replace"]
-        if several_or_replace and (problem := backup_first("before importing packets")):
+        reason = (
+            "before importing several packets" if len(files) > 1
+            else "before replacing a packet" if options["replace"] else None
+        )
+        if reason and (problem := backup_first(reason)):
             flash(f"Nothing was imported: {problem}", "error")
             return redirect(url_for("dashboard"))
         store = upload_store()

@@ -45,7 +45,7 @@ def test_modal_downloads_the_filtered_lines_as_excel(page, export_server, tmp_pa
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == lines + 2  # header, the month's lines, totals
     assert "Patient" not in rows[0]
-    assert not modal.is_visible()  # closed after the download started
+    modal.wait_for(state="hidden", timeout=5000)  # closed after the download started
 
 
 def test_modal_on_compensation_exports_the_chosen_range_and_fields(page, export_server, tmp_path):

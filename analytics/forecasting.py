@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from analytics.cache import cached
 from analytics.compensation import month_figures
 from analytics.periods import month_add, month_range
 from analytics.pipeline import ALL_POOLS, SCHEDULE, PointsLedger, month_end
@@ -1726,6 +1727,11 @@ def forecast_view(
     what_if = what_if or Assumptions()
     engine = IncomeForecast(session, metric, what_if, data=data)
     base = IncomeForecast(session, metric, data=data) if not what_if.is_base else engine
+    # The backtest depends on the stored history only (not on the what-if), and it is most
+    # of the page's work: keep it until the data changes (analytics/cache.py).
+    engine._backtest = cached(
+        session, ("forecast_backtest", metric), lambda: backtest(data, metric, tuple(MODELS))
+    )
     base._backtest = engine.backtest()
     forecast = engine.forecast(MAX_HORIZON)
     base_forecast = base.forecast(MAX_HORIZON) if base is not engine else forecast

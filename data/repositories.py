@@ -100,6 +100,15 @@ class _Repository:
         self.session.flush()
         return obj
 
+    def _delete(self, model: type, row_id: int) -> bool:
+        """Delete one row by id (and, by cascade, what hangs off it). True if it existed."""
+        row = self.session.get(model, row_id)
+        if row is None:
+            return False
+        self.session.delete(row)
+        self.session.flush()
+        return True
+
 
 class MonthlySummaryRepository(_Repository):
     """Imported packets. The design's "monthly summary" is one packet: a pay period's
@@ -184,12 +193,7 @@ class MonthlySummaryRepository(_Repository):
 
     def delete(self, packet_id: int) -> bool:
         """Delete a packet and (by cascade) every row it brought. True if it existed."""
-        packet = self.session.get(Packet, packet_id)
-        if packet is None:
-            return False
-        self.session.delete(packet)
-        self.session.flush()
-        return True
+        return self._delete(Packet, packet_id)
 
     def charge_line_counts(self) -> dict[int, int]:
         """Number of F3 lines per packet id (packets with none are absent)."""
@@ -570,12 +574,7 @@ class AsmgRuleRepository(_Repository):
         return self._add(rule)
 
     def delete(self, rule_id: int) -> bool:
-        rule = self.session.get(AsmgRule, rule_id)
-        if rule is None:
-            return False
-        self.session.delete(rule)
-        self.session.flush()
-        return True
+        return self._delete(AsmgRule, rule_id)
 
     def count(self) -> int:
         return self.session.scalar(select(func.count(AsmgRule.id))) or 0
@@ -659,12 +658,7 @@ class ExportTemplateRepository(_Repository):
         return self._add(template)
 
     def delete(self, template_id: int) -> bool:
-        template = self.session.get(ExportTemplate, template_id)
-        if template is None:
-            return False
-        self.session.delete(template)
-        self.session.flush()
-        return True
+        return self._delete(ExportTemplate, template_id)
 
 
 class PlannedTimeOffRepository(_Repository):
@@ -681,12 +675,7 @@ class PlannedTimeOffRepository(_Repository):
         return self._add(entry)
 
     def delete(self, entry_id: int) -> bool:
-        entry = self.session.get(PlannedTimeOff, entry_id)
-        if entry is None:
-            return False
-        self.session.delete(entry)
-        self.session.flush()
-        return True
+        return self._delete(PlannedTimeOff, entry_id)
 
 
 class ExportLogRepository(_Repository):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,21 +246,26 @@ def _packet_periods(session: Session) -> dict[int, str]:
     return {p.id: p.period for p in MonthlySummaryRepository(session).list_all()}
 
 
-def tickets_table(
-    session: Session, params: Mapping[str, str], *, all_rows: bool = False
+def _search_page(
+    repo: ChargeTransactionRepository | MasterCaseRepository,
+    params: Mapping[str, str],
+    *,
+    all_rows: bool,
+    default_sort: str,
+    title: str,
+    columns: list[Column],
+    to_row: Callable[[Any], dict[str, Any]],
 ) -> TablePage:
-    """Every charge line matching the filters (the F3 lines of all packets)."""
-    repo = ChargeTransactionRepository(session)
+    """One search page of a repository: parse the query, search in SQL, build the table."""
     query = parse_query(params, repo.SORTABLE, all_rows=all_rows)
     offset = (query.page - 1) * (query.per_page or 0)
     result = repo.search(
-        query.filters, query.sort or "date_of_post", query.descending, offset, query.per_page
+        query.filters, query.sort or default_sort, query.descending, offset, query.per_page
     )
-    periods = _packet_periods(session)
     return TablePage(
-        title="Charge lines",
-        columns=TICKET_COLUMNS,
-        rows=[_line_row(line, periods) for line in result.rows],
+        title=title,
+        columns=columns,
+        rows=[to_row(row) for row in result.rows],
         total=result.total,
         page=query.page,
         per_page=query.per_page,
@@ -270,6 +275,18 @@ def tickets_table(
         filters=query.shown,
         problems=query.problems,
     )
+
+
+def tickets_table(
+    session: Session, params: Mapping[str, str], *, all_rows: bool = False
+) -> TablePage:
+    """Every charge line matching the filters (the F3 lines of all packets)."""
+    periods = _packet_periods(session)
+    return _search_page(
+        ChargeTransactionRepository(session), params, all_rows=all_rows,
+        default_sort="date_of_post", title="Charge lines", columns=TICKET_COLUMNS,
+        to_row=lambda line: _line_row(line, periods),
+    )  # fmt: skip
 
 
 def filter_choices(session: Session) -> dict[str, list[str]]:
@@ -318,25 +335,10 @@ def cases_table(
     session: Session, params: Mapping[str, str], *, all_rows: bool = False
 ) -> TablePage:
     """Master cases (one per ticket, over all its lines) matching the filters."""
-    repo = MasterCaseRepository(session)
-    query = parse_query(params, repo.SORTABLE, all_rows=all_rows)
-    offset = (query.page - 1) * (query.per_page or 0)
-    result = repo.search(
-        query.filters, query.sort or "date_of_service", query.descending, offset, query.per_page
-    )
-    return TablePage(
-        title="Cases",
-        columns=CASE_COLUMNS,
-        rows=[_case_row(case) for case in result.rows],
-        total=result.total,
-        page=query.page,
-        per_page=query.per_page,
-        sort=query.sort,
-        descending=query.descending,
-        sums=result.sums,
-        filters=query.shown,
-        problems=query.problems,
-    )
+    return _search_page(
+        MasterCaseRepository(session), params, all_rows=all_rows,
+        default_sort="date_of_service", title="Cases", columns=CASE_COLUMNS, to_row=_case_row,
+    )  # fmt: skip
 
 
 @dataclass

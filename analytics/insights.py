@@ -23,6 +23,7 @@ from analytics.browse import TICKET_COLUMNS, TablePage
 from analytics.cache import cached
 from analytics.comparisons import METRICS, PeriodComparison, metric_info
 from analytics.compensation import SECTION_FIGURES, section_anchor
+from analytics.forecasting import year_end_projection
 from analytics.metrics import WorkloadMetrics
 from analytics.periods import month_add, month_range
 from analytics.pipeline import pay_pipeline
@@ -393,13 +394,8 @@ def build_insights(session: Session, params: Mapping[str, str]) -> InsightsView:
     # What does not depend on the query is computed once per data version (analytics/cache).
     period, cards = cached(session, "insights_cards", lambda: _glance_cards(session))
     velocity = cached(session, "income_velocity", lambda: income_velocity(session))
-    try:
-        from analytics.forecasting import year_end_projection  # issue 8, once it exists
-
-        projection = cached(session, "year_end", lambda: year_end_projection(session))
-    except ImportError:
-        projection = None
-    if projection:
+    projection = cached(session, "year_end", lambda: year_end_projection(session))
+    if projection.get("available"):
         velocity = {**velocity, "forecast_projection": projection}
     charts = [
         ranges_chart(session, query),

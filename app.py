@@ -49,7 +49,6 @@ from analytics.browse import (
     compensation_columns,
     cpt_table,
     filter_choices,
-    parse_month_range,
     tickets_table,
 )
 from analytics.compensation import (
@@ -57,6 +56,7 @@ from analytics.compensation import (
     compensation_rows,
     packet_view,
     section_anchor,
+    stored_period_window,
 )
 from analytics.insights import (
     build_insights,
@@ -65,6 +65,7 @@ from analytics.insights import (
     insights_chart,
 )
 from analytics.overview import build_overview
+from analytics.periods import PeriodWindow
 from analytics.rules import (
     add_rule,
     adopt_rules_from_packets,
@@ -437,8 +438,11 @@ def _setup_import_routes(app: Flask) -> None:
             "password": request.form.get("password") or None,
         }
         reason = (
-            "before importing several packets" if len(files) > 1
-            else "before replacing a packet" if options["replace"] else None
+            "before importing several packets"
+            if len(files) > 1
+            else "before replacing a packet"
+            if options["replace"]
+            else None
         )
         if reason and (problem := backup_first(reason)):
             flash(f"Nothing was imported: {problem}", "error")
@@ -532,20 +536,21 @@ def table_export(table: TablePage, fmt: str, name: str):  # noqa: ANN201 - a Fla
     )
 
 
-def _compensation_table(params: Any) -> TablePage:
-    """The compensation page's table; ``from``/``to`` months limit it."""
-    start, end, problems = parse_month_range(params)
-    pools, rows = compensation_rows(db_session(), start, end)
+def _compensation_table(params: Any) -> tuple[TablePage, PeriodWindow]:
+    """The compensation page's table over the window ``from``/``to``/``years`` ask for
+    (the last three years by default)."""
+    window = stored_period_window(db_session(), params)
+    pools, rows = compensation_rows(db_session(), window.start, window.end)
     table = TablePage(
         "Compensation by pay period",
         compensation_columns(pools),
         rows,
         len(rows),
         per_page=None,
-        filters={k: v for k, v in (("from", start), ("to", end)) if v},
+        filters=window.params,
     )
-    table.problems = problems
-    return table
+    table.problems = list(window.problems)
+    return table, window
 
 
 def chart_payload(chart: Chart) -> dict[str, Any]:
@@ -677,14 +682,19 @@ def _setup_browse_routes(app: Flask) -> None:
 
     @app.get("/compensation")
     def compensation():  # noqa: ANN202
-        table = _compensation_table(request.args)
+        table, window = _compensation_table(request.args)
         return render_template(
-            "compensation.html", table=table, has_packets=_has_packets(), anchors=FIGURE_ANCHORS
+            "compensation.html",
+            table=table,
+            window=window,
+            stored=build_overview(db_session()).packet_count,
+            has_packets=_has_packets(),
+            anchors=FIGURE_ANCHORS,
         )
 
     @app.get(f"/compensation.{formats}")
     def compensation_export(fmt: str):  # noqa: ANN202
-        return table_export(_compensation_table(request.args), fmt, "compensation")
+        return table_export(_compensation_table(request.args)[0], fmt, "compensation")
 
     @app.get("/compensation/<period>")
     def compensation_month(period: str):  # noqa: ANN202
@@ -695,12 +705,23 @@ def _setup_browse_routes(app: Flask) -> None:
 
     @app.get("/analysis")
     def analysis():  # noqa: ANN202
-        charts = [chart_payload(chart) for chart in all_charts(db_session())]
-        return render_template("analysis.html", charts=charts, has_packets=_has_packets())
+        session = db_session()
+        window = stored_period_window(session, request.args)
+        for problem in window.problems:
+            flash(problem, "error")
+        charts = all_charts(session, window.start, window.end)
+        return render_template(
+            "analysis.html",
+            charts=[chart_payload(chart) for chart in charts],
+            window=window,
+            stored=build_overview(session).packet_count,
+            has_packets=_has_packets(),
+        )
 
     @app.get("/analysis/<name>.<any(png,csv,json):fmt>")
     def analysis_chart(name: str, fmt: str):  # noqa: ANN202
-        return chart_response(build_chart(db_session(), name), name, fmt)
+        window = stored_period_window(db_session(), request.args)
+        return chart_response(build_chart(db_session(), name, window.start, window.end), name, fmt)
 
     @app.get("/cpt_codes")
     def cpt_codes():  # noqa: ANN202
@@ -922,8 +943,21 @@ def _setup_backup_routes(app: Flask) -> None:
 
 #: Page filters an export passes on to the table it exports (the rest are its own options).
 EXPORT_FILTERS = (
-    "q", "ticket", "cpt", "service_type", "pay_code", "pool", "note", "post_month",
-    "service_month", "packet", "chart", "service_from", "service_to", "post_from", "post_to",
+    "q",
+    "ticket",
+    "cpt",
+    "service_type",
+    "pay_code",
+    "pool",
+    "note",
+    "post_month",
+    "service_month",
+    "packet",
+    "chart",
+    "service_from",
+    "service_to",
+    "post_from",
+    "post_to",
 )
 
 

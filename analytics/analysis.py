@@ -9,6 +9,7 @@ rows: all three from the same object.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,8 +77,11 @@ class Chart:
 CHART_NAMES = ("income_trend", "seasonal", "pool_points", "pool_rates", "procedures", "payers")
 
 
-def build_chart(session: Session, name: str) -> Chart | None:
-    """The chart called ``name`` (one of :data:`CHART_NAMES`), or None if unknown."""
+def build_chart(
+    session: Session, name: str, start: str | None = None, end: str | None = None
+) -> Chart | None:
+    """The chart called ``name`` (one of :data:`CHART_NAMES`) over the pay periods
+    ``start``..``end`` (``YYYY-MM``; None leaves a side open), or None if unknown."""
     builders = {
         "income_trend": income_trend,
         "seasonal": seasonal_pattern,
@@ -89,19 +93,49 @@ def build_chart(session: Session, name: str) -> Chart | None:
     builder = builders.get(name)
     if builder is None:
         return None
-    return cached(session, ("analysis_chart", name), lambda: builder(session))
+    window = Months(start, end)
+    return cached(session, ("analysis_chart", name, start, end), lambda: builder(session, window))
 
 
-def all_charts(session: Session) -> list[Chart]:
-    return [build_chart(session, name) for name in CHART_NAMES]
+def all_charts(session: Session, start: str | None = None, end: str | None = None) -> list[Chart]:
+    return [build_chart(session, name, start, end) for name in CHART_NAMES]
+
+
+@dataclass(frozen=True)
+class Months:
+    """The pay periods a chart covers; charts by date of service or post use the same
+    calendar months."""
+
+    start: str | None = None
+    end: str | None = None
+
+    @property
+    def first_day(self) -> dt.date | None:
+        return dt.date(int(self.start[:4]), int(self.start[5:7]), 1) if self.start else None
+
+    @property
+    def last_day(self) -> dt.date | None:
+        if not self.end:
+            return None
+        year, month = int(self.end[:4]), int(self.end[5:7])
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+    def filters(self, basis: str) -> dict[str, str]:
+        """Drill-down filters that keep a linked table to these months (``post``/``service``)."""
+        found = {}
+        if self.first_day:
+            found[f"{basis}_from"] = self.first_day.isoformat()
+        if self.last_day:
+            found[f"{basis}_to"] = self.last_day.isoformat()
+        return found
 
 
 def _month_page(period: str, anchor: str = "") -> Target:
     return ("compensation_month", {"period": period, "_anchor": anchor})
 
 
-def income_trend(session: Session) -> Chart:
-    months = monthly_figures(session)
+def income_trend(session: Session, window: Months = Months()) -> Chart:
+    months = monthly_figures(session, window.start, window.end)
     x = [m.period for m in months]
     series = []
     for key, label, section in (
@@ -127,9 +161,11 @@ def income_trend(session: Session) -> Chart:
     )
 
 
-def seasonal_pattern(session: Session) -> Chart:
+def seasonal_pattern(session: Session, window: Months = Months()) -> Chart:
     """Cases by calendar month of service, one series per year."""
-    rows = CaseReportingRepository(session).totals(["month"], by="service", min_points=0)
+    rows = CaseReportingRepository(session).totals(
+        ["month"], by="service", start=window.first_day, end=window.last_day, min_points=0
+    )
     by_year: dict[str, dict[int, float]] = defaultdict(dict)
     for row in rows:
         by_year[row["month"][:4]][int(row["month"][5:7])] = row["cases"]
@@ -161,10 +197,10 @@ def seasonal_pattern(session: Session) -> Chart:
 
 
 def _per_pool(
-    session: Session, figure: str, target: Callable[[str, str], Target]
+    session: Session, window: Months, figure: str, target: Callable[[str, str], Target]
 ) -> tuple[list[str], list[Series]]:
     """Pay periods, and one series per pool of an F2 figure (``points``, ``rate``)."""
-    months = monthly_figures(session)
+    months = monthly_figures(session, window.start, window.end)
     x = [m.period for m in months]
     series = []
     for code in pool_codes(months):
@@ -176,9 +212,12 @@ def _per_pool(
     return x, series
 
 
-def pool_points(session: Session) -> Chart:
+def pool_points(session: Session, window: Months = Months()) -> Chart:
     x, series = _per_pool(
-        session, "points", lambda period, code: ("tickets", {"post_month": period, "pool": code})
+        session,
+        window,
+        "points",
+        lambda period, code: ("tickets", {"post_month": period, "pool": code}),
     )
     return Chart(
         "pool_points",
@@ -194,8 +233,10 @@ def pool_points(session: Session) -> Chart:
     )
 
 
-def pool_rates(session: Session) -> Chart:
-    x, series = _per_pool(session, "rate", lambda period, code: _month_page(period, f"pool-{code}"))
+def pool_rates(session: Session, window: Months = Months()) -> Chart:
+    x, series = _per_pool(
+        session, window, "rate", lambda period, code: _month_page(period, f"pool-{code}")
+    )
     return Chart(
         "pool_rates",
         "$ per point per pool",
@@ -211,10 +252,10 @@ def pool_rates(session: Session) -> Chart:
     )
 
 
-def _average_rate(session: Session) -> float | None:
-    """Points-weighted average $/point over every pool and month."""
+def _average_rate(session: Session, window: Months) -> float | None:
+    """Points-weighted average $/point over every pool and month of the window."""
     total_points = total_value = 0.0
-    for month in monthly_figures(session):
+    for month in monthly_figures(session, window.start, window.end):
         for pool in month.pools:
             if pool.rate and pool.points:
                 total_points += pool.points
@@ -222,11 +263,15 @@ def _average_rate(session: Session) -> float | None:
     return total_value / total_points if total_points else None
 
 
-def procedure_profitability(session: Session, top: int = 15) -> Chart:
-    rows = [r for r in ChargeReportingRepository(session).totals(["cpt"]) if r["tickets"] > 0]
+def procedure_profitability(session: Session, window: Months = Months(), top: int = 15) -> Chart:
+    lines = ChargeReportingRepository(session).totals(
+        ["cpt"], by="post", start=window.first_day, end=window.last_day
+    )
+    rows = [r for r in lines if r["tickets"] > 0]
     rows.sort(key=lambda r: r["points"], reverse=True)
     rows = rows[:top]
-    rate = _average_rate(session) or 0.0
+    rate = _average_rate(session, window) or 0.0
+    scope = "in these months" if window.start or window.end else "in all"
     rows.sort(key=lambda r: r["points"] / r["tickets"], reverse=True)
     x = [r["cpt"] or "?" for r in rows]
     per_case = [round(r["points"] / r["tickets"], 2) for r in rows]
@@ -235,7 +280,7 @@ def procedure_profitability(session: Session, top: int = 15) -> Chart:
         round(r["points"] / (r["anes_time_min"] / 60), 2) if r["anes_time_min"] > 0 else None
         for r in rows
     ]
-    targets = [("tickets", {"cpt": code}) for code in x]
+    targets = [("tickets", {"cpt": code, **window.filters("post")}) for code in x]
     note = (
         "Estimated pay per case = points per case × your average $/point "
         f"({rate:,.2f}); an estimate: pay is pooled, not per case."
@@ -257,16 +302,18 @@ def procedure_profitability(session: Session, top: int = 15) -> Chart:
         ],
         "money",
         "Estimated $ per case",
-        note + f" The {len(x)} codes with the most points in all.",
+        note + f" The {len(x)} codes with the most points {scope}.",
     )
 
 
-def payer_mix(session: Session) -> Chart:
-    rows = CaseReportingRepository(session).totals(["payer"], min_points=0)
+def payer_mix(session: Session, window: Months = Months()) -> Chart:
+    rows = CaseReportingRepository(session).totals(
+        ["payer"], by="service", start=window.first_day, end=window.last_day, min_points=0
+    )
     rows.sort(key=lambda r: r["cases"], reverse=True)
     x = [r["payer"] or "?" for r in rows]
     total = sum(r["cases"] for r in rows) or 1
-    targets = [("cases", {"pay_code": code}) for code in x]
+    targets = [("cases", {"pay_code": code, **window.filters("service")}) for code in x]
     return Chart(
         "payers",
         "Payer mix",

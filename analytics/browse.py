@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -243,7 +243,12 @@ def _line_row(line: ChargeTransaction, periods: dict[int, str]) -> dict[str, Any
 
 
 def _packet_periods(session: Session) -> dict[int, str]:
-    return {p.id: p.period for p in MonthlySummaryRepository(session).list_all()}
+    """Each stored packet's pay period, by packet id (read once per data version)."""
+    return cached(
+        session,
+        "packet_periods",
+        lambda: {p.id: p.period for p in MonthlySummaryRepository(session).list_all()},
+    )
 
 
 def _search_page(
@@ -259,19 +264,26 @@ def _search_page(
     """One search page of a repository: parse the query, search in SQL, build the table."""
     query = parse_query(params, repo.SORTABLE, all_rows=all_rows)
     offset = (query.page - 1) * (query.per_page or 0)
-    result = repo.search(
+    # The count and sums scan every matching row; the page itself reads only its rows.
+    # Keep the totals per filter set until the data changes (a career is 50,000+ lines).
+    sums = cached(
+        repo.session,
+        ("search_totals", type(repo).__name__, astuple(query.filters)),
+        lambda: repo.search_totals(query.filters),
+    )
+    rows = repo.search_rows(
         query.filters, query.sort or default_sort, query.descending, offset, query.per_page
     )
     return TablePage(
         title=title,
         columns=columns,
-        rows=[to_row(row) for row in result.rows],
-        total=result.total,
+        rows=[to_row(row) for row in rows],
+        total=int(sums[repo.COUNT_KEY]),
         page=query.page,
         per_page=query.per_page,
         sort=query.sort,
         descending=query.descending,
-        sums=result.sums,
+        sums=dict(sums),
         filters=query.shown,
         problems=query.problems,
     )
@@ -426,19 +438,6 @@ def cpt_table(session: Session, params: Mapping[str, str], *, all_rows: bool = F
 
 
 # --------------------------------------------------------------------------- compensation
-
-
-def parse_month_range(params: Mapping[str, str]) -> tuple[str | None, str | None, list[str]]:
-    """``from`` and ``to`` months (``YYYY-MM``) from query parameters."""
-    found: list[str | None] = []
-    problems: list[str] = []
-    for name in ("from", "to"):
-        value = (params.get(name) or "").strip()
-        if value and not _MONTH.match(value):
-            problems.append(f"'{name}' must be a month like 2025-03; '{value[:20]}' ignored.")
-            value = ""
-        found.append(value or None)
-    return found[0], found[1], problems
 
 
 def compensation_columns(pools: list[str]) -> list[Column]:

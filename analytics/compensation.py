@@ -7,11 +7,13 @@ payroll stub, and the F2 pages (points M, adjusted points N, rate O, pay S per p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from analytics.cache import cached
+from analytics.periods import PeriodWindow, period_window
 from data.models import CompensationLine, Packet
 from data.repositories import MonthlySummaryRepository
 
@@ -153,6 +155,13 @@ def _read_monthly_figures(session: Session) -> list[MonthFigures]:
         figures.failed_checks = failed.get(packet.id, 0)
         months.append(figures)
     return months
+
+
+def stored_period_window(session: Session, params: Mapping[str, str]) -> PeriodWindow:
+    """The pay periods a month-by-month page shows for these query parameters: the last
+    few years of what is stored unless ``from``/``to`` or ``years`` say otherwise."""
+    months = monthly_figures(session)
+    return period_window(params, months[-1].period if months else None)
 
 
 def pool_codes(months: list[MonthFigures]) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from data.models import (
     AsmgRule,
@@ -212,8 +212,77 @@ class MonthlySummaryRepository(_Repository):
         return {packet_id: count for packet_id, count in self.session.execute(stmt)}
 
 
-class ChargeTransactionRepository(_Repository):
+class _Searchable(_Repository):
+    """Search shared by the line and case tables: one page of matching rows (sorted in
+    SQL), and the count and sums over every match (a separate query, so callers can keep
+    it while paging)."""
+
+    MODEL: Any
+    SORTABLE: tuple[str, ...] = ()
+    DEFAULT_SORT: str
+    TIEBREAK: str  # a unique column, so pages never overlap
+    COUNT_KEY: str  # the key of ``search_totals`` that counts rows
+    #: Columns summed over every match (the same in both tables).
+    SUMMED = (
+        "anes_time_min", "anes_base_units", "med_base_units", "other_units",
+        "charge_amount", "points",
+    )  # fmt: skip
+
+    def _filtered(self, stmt: Select, filters: ChargeFilters) -> Select:
+        raise NotImplementedError
+
+    def _counts(self) -> list[tuple[str, Any]]:
+        raise NotImplementedError
+
+    def search(
+        self,
+        filters: ChargeFilters,
+        sort: str | None = None,
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = 50,
+    ) -> SearchResult:
+        """Rows matching ``filters``, one page of them, and sums over all matches."""
+        totals = self.search_totals(filters)
+        rows = self.search_rows(filters, sort, descending, offset, limit)
+        return SearchResult(rows, int(totals[self.COUNT_KEY]), totals)
+
+    def search_rows(
+        self,
+        filters: ChargeFilters,
+        sort: str | None = None,
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = 50,
+    ) -> list[Any]:
+        """One page of the rows matching ``filters``, sorted by ``sort`` (if sortable)."""
+        model = self.MODEL
+        sort_column = getattr(model, sort if sort in self.SORTABLE else self.DEFAULT_SORT)
+        tiebreak = getattr(model, self.TIEBREAK)
+        stmt = _page(self._filtered(select(model), filters), sort_column, descending, tiebreak,
+                     offset, limit)  # fmt: skip
+        return list(self.session.scalars(stmt))
+
+    def search_totals(self, filters: ChargeFilters) -> dict[str, float]:
+        """How many rows match ``filters``, and the sums of :attr:`SUMMED` over them."""
+        columns = self._counts() + [
+            (key, func.coalesce(func.sum(getattr(self.MODEL, key)), 0.0)) for key in self.SUMMED
+        ]
+        row = self.session.execute(self._filtered(select(*(c for _k, c in columns)), filters))
+        return {key: float(value) for (key, _c), value in zip(columns, row.one(), strict=True)}
+
+
+class ChargeTransactionRepository(_Searchable):
     """F3 charge lines across all packets."""
+
+    MODEL = ChargeTransaction
+    DEFAULT_SORT = "date_of_post"
+    TIEBREAK = "id"
+    COUNT_KEY = "lines"
+
+    def _counts(self) -> list[tuple[str, Any]]:
+        c = ChargeTransaction
+        return [("lines", func.count(c.id)), ("tickets", func.count(func.distinct(c.ticket)))]
 
     def find_by_ticket(self, ticket_number: str) -> list[ChargeTransaction]:
         stmt = (
@@ -310,53 +379,6 @@ class ChargeTransactionRepository(_Repository):
             stmt = _between(stmt, c.date_of_service, *_month_bounds(filters.service_month))
         return stmt
 
-    def search(
-        self,
-        filters: ChargeFilters,
-        sort: str = "date_of_post",
-        descending: bool = False,
-        offset: int = 0,
-        limit: int | None = 50,
-    ) -> SearchResult:
-        """Charge lines matching ``filters``, one page of them, and sums over all matches."""
-        c = ChargeTransaction
-        sort_column: InstrumentedAttribute = getattr(
-            c, sort if sort in self.SORTABLE else "date_of_post"
-        )
-        rows = list(
-            self.session.scalars(
-                _page(
-                    self._filtered(select(c), filters), sort_column, descending, c.id, offset, limit
-                )
-            )
-        )
-        totals = self._filtered(
-            select(
-                func.count(c.id),
-                func.count(func.distinct(c.ticket)),
-                func.coalesce(func.sum(c.anes_time_min), 0.0),
-                func.coalesce(func.sum(c.anes_base_units), 0.0),
-                func.coalesce(func.sum(c.med_base_units), 0.0),
-                func.coalesce(func.sum(c.other_units), 0.0),
-                func.coalesce(func.sum(c.charge_amount), 0.0),
-                func.coalesce(func.sum(c.points), 0.0),
-            ),
-            filters,
-        )
-        row = self.session.execute(totals).one()
-        keys = (
-            "lines",
-            "tickets",
-            "anes_time_min",
-            "anes_base_units",
-            "med_base_units",
-            "other_units",
-            "charge_amount",
-            "points",
-        )
-        sums = dict(zip(keys, (float(v) for v in row), strict=True))
-        return SearchResult(rows, int(sums["lines"]), sums)
-
     def distinct_values(self, column: str) -> list[str]:
         """The values a filter can take (service types, pay codes, pools, notes)."""
         attribute = getattr(ChargeTransaction, column)
@@ -401,8 +423,17 @@ class ChargeTransactionRepository(_Repository):
         return self.session.scalar(select(func.count(ChargeTransaction.id))) or 0
 
 
-class MasterCaseRepository(_Repository):
+class MasterCaseRepository(_Searchable):
     """Cases: one per ticket, with totals kept by the case grouper."""
+
+    MODEL = MasterCase
+    DEFAULT_SORT = "date_of_service"
+    TIEBREAK = "ticket"
+    COUNT_KEY = "cases"
+
+    def _counts(self) -> list[tuple[str, Any]]:
+        m = MasterCase
+        return [("cases", func.count(m.id)), ("lines", func.coalesce(func.sum(m.line_count), 0))]
 
     def find_by_patient_ticket(self, ticket: str) -> MasterCase | None:
         return self.session.scalars(select(MasterCase).where(MasterCase.ticket == ticket)).first()
@@ -456,56 +487,6 @@ class MasterCaseRepository(_Repository):
         if filters.post_month:
             stmt = _between(stmt, m.first_post_date, *_month_bounds(filters.post_month))
         return stmt
-
-    def search(
-        self,
-        filters: ChargeFilters,
-        sort: str = "date_of_service",
-        descending: bool = False,
-        offset: int = 0,
-        limit: int | None = 50,
-    ) -> SearchResult:
-        """Cases matching ``filters`` (by date of service, or by first posting), one page of
-        them, and sums over all matches."""
-        m = MasterCase
-        sort_column = getattr(m, sort if sort in self.SORTABLE else "date_of_service")
-        rows = list(
-            self.session.scalars(
-                _page(
-                    self._filtered(select(m), filters),
-                    sort_column,
-                    descending,
-                    m.ticket,
-                    offset,
-                    limit,
-                )
-            )
-        )
-        totals = self._filtered(
-            select(
-                func.count(m.id),
-                func.coalesce(func.sum(m.line_count), 0),
-                func.coalesce(func.sum(m.anes_time_min), 0.0),
-                func.coalesce(func.sum(m.anes_base_units), 0.0),
-                func.coalesce(func.sum(m.med_base_units), 0.0),
-                func.coalesce(func.sum(m.other_units), 0.0),
-                func.coalesce(func.sum(m.charge_amount), 0.0),
-                func.coalesce(func.sum(m.points), 0.0),
-            ),
-            filters,
-        )
-        keys = (
-            "cases",
-            "lines",
-            "anes_time_min",
-            "anes_base_units",
-            "med_base_units",
-            "other_units",
-            "charge_amount",
-            "points",
-        )
-        sums = dict(zip(keys, (float(v) for v in self.session.execute(totals).one()), strict=True))
-        return SearchResult(rows, int(sums["cases"]), sums)
 
     def get_statistics(self, filters: dict[str, Any] | None = None) -> dict[str, float]:
         """Count and totals of the cases matching ``filters`` (``start``, ``end``, ``cpt``,

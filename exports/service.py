@@ -370,15 +370,6 @@ def cpt_data(session: Session, request: ExportRequest) -> ExportData:
     return ExportData("cpt_codes", "CPT codes", request.date_range, [table], [chart], summary)
 
 
-def _chart_in_range(chart: Chart, dr: DateRange) -> Chart:
-    """Only the range's months of a chart whose x axis is months (others as they are)."""
-    if not chart.x or not all(_MONTH.match(x) for x in chart.x):
-        return chart
-    keep = [i for i, x in enumerate(chart.x) if dr.contains(x)]
-    series = [replace(s, values=[s.values[i] for i in keep], targets=[]) for s in chart.series]
-    return replace(chart, x=[chart.x[i] for i in keep], series=series)
-
-
 def chart_table(chart: Chart) -> ExportTable:
     """A chart's values as a table (its CSV rows)."""
     kind = {"money": "money", "points": "points"}.get(chart.value_format, "number")
@@ -397,7 +388,8 @@ def charts_data(session: Session, request: ExportRequest) -> ExportData:
             f"There is no chart called {wanted[:40]}: use one of {', '.join(CHART_NAMES)}."
         )
     names = [wanted] if wanted else list(CHART_NAMES)
-    charts = [_chart_in_range(build_chart(session, name), request.date_range) for name in names]
+    dr = request.date_range
+    charts = [build_chart(session, name, dr.start, dr.end) for name in names]
     title = charts[0].title if wanted else "Analysis charts"
     entity = f"chart-{wanted}" if wanted else "charts"
     return ExportData(entity, title, request.date_range, [chart_table(c) for c in charts], charts)

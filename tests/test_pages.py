@@ -35,6 +35,7 @@ GARBAGE = {
     "dir": "sideways",
     "from": "2024/01",
     "to": "x",
+    "years": "forever",
     "include_names": "maybe",
     "download": "2",
 }

@@ -28,6 +28,8 @@
     title.textContent = button.getAttribute("data-export-title") || "Export";
     filtersBox.replaceChildren();
     var filters = parse(button.getAttribute("data-export-filters"), {});
+    form.elements.from.value = "";
+    form.elements.to.value = "";
     Object.keys(filters).forEach(function (key) {
       if (filters[key] !== null && filters[key] !== "") {
         if (key === "from" || key === "to") { form.elements[key].value = filters[key]; }

@@ -36,6 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from data.db import (
     INSTANCE_DIR,
     PROJECT_ROOT,
@@ -237,6 +240,14 @@ def _known_revisions() -> tuple[str | None, set[str]]:
 # --------------------------------------------------------------------------- the backup class
 
 
+def _without_password(url: str) -> str:
+    """A database URL fit to show or log: any password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "that database URL"
+
+
 class DatabaseBackup:
     """Backups of one SQLite database (``database_url``, default: the app's)."""
 
@@ -245,7 +256,8 @@ class DatabaseBackup:
         path = sqlite_path(self.database_url)
         if path is None:
             raise BackupError(
-                f"Backups work on a SQLite database file; {self.database_url} is not one."
+                "Backups work on a SQLite database file; "
+                f"{_without_password(self.database_url)} is not one."
             )
         self.database = path
         self.backup_dir = Path(backup_dir) if backup_dir else default_backup_dir(database_url)

@@ -469,3 +469,12 @@ def test_cleanup_removes_what_a_killed_backup_left(store: DatabaseBackup) -> Non
     store.cleanup_old_backups()
     assert not orphan.exists() and not temp.exists()
     assert len(store.list_backups()) == 1
+
+
+def test_a_server_database_is_refused_without_showing_its_password(tmp_path: Path) -> None:
+    """The Backups page shows this message: a group's PostgreSQL password must not be in it."""
+    with pytest.raises(BackupError) as refused:
+        DatabaseBackup("postgresql+psycopg://clinic:s3cret-pw@db.example/pay", tmp_path)
+    message = str(refused.value)
+    assert "s3cret-pw" not in message
+    assert "postgresql+psycopg://clinic:***@db.example/pay" in message

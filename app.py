@@ -381,7 +381,9 @@ def _setup_dashboard_routes(app: Flask) -> None:
     @app.get("/")
     def dashboard():  # noqa: ANN202
         overview = build_overview(db_session())
-        return render_template("dashboard.html", overview=overview, anchors=FIGURE_ANCHORS)
+        return render_template(
+            "dashboard.html", overview=overview, anchors=FIGURE_ANCHORS, **_packet_list_args()
+        )
 
     @app.get("/health")
     def health():  # noqa: ANN202
@@ -505,7 +507,7 @@ def _setup_import_routes(app: Flask) -> None:
     def delete_all():  # noqa: ANN202
         overview = build_overview(db_session())
         if request.method == "GET":
-            return render_template("delete_all.html", overview=overview)
+            return render_template("delete_all.html", overview=overview, **_packet_list_args())
         if request.form.get("confirm", "").strip() != "DELETE":
             flash("Nothing was deleted: type DELETE in the box to confirm.", "error")
             return redirect(url_for("delete_all"))
@@ -638,6 +640,18 @@ def target_url(target: Any) -> str | None:
         return None
     endpoint, params = target
     return url_for(endpoint, **params)
+
+
+#: How many of the newest packets the dashboard and the delete page list unless asked for all
+#: (a career is 360 packets: the list would be most of those pages' size and time).
+RECENT_PACKETS = 24
+
+
+def _packet_list_args() -> dict[str, Any]:
+    return {
+        "recent_packets": RECENT_PACKETS,
+        "show_all_packets": request.args.get("packets") == "all",
+    }
 
 
 def _has_packets() -> bool:

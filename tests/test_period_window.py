@@ -1,4 +1,4 @@
-"""Month-by-month pages show the last three years unless asked for more.
+"""Pages that grow with the history show its newest part unless asked for more.
 
 A career's 30 years are 360 pay periods: the compensation table and the analysis charts
 show the newest 36 by default (fast, and what a physician reads first), with one click to
@@ -94,3 +94,15 @@ def test_analysis_charts_cover_the_window(long_client) -> None:
     assert "post_from=2023-01-01" in procedures["series"][0]["links"][0]
     html = long_client.get("/analysis").get_data(as_text=True)
     assert "36 of 50 pay periods" in html and 'data-span="all"' in html
+
+
+def test_dashboard_and_delete_page_list_the_newest_packets(long_client) -> None:
+    html = long_client.get("/").get_data(as_text=True)
+    assert html.count('class="danger-link">Delete</a>') == 24
+    assert "The newest 24 of 50 packets" in html and "packets=all" in html
+    every = long_client.get("/?packets=all").get_data(as_text=True)
+    assert every.count('class="danger-link">Delete</a>') == MONTHS
+    assert "The newest 24" not in every
+    delete_page = long_client.get("/delete").get_data(as_text=True)
+    assert delete_page.count(">Delete…</a></li>") == 24 and "Show all 50" in delete_page
+    assert long_client.get("/delete?packets=all").get_data(True).count(">Delete…</a></li>") == 50

@@ -156,11 +156,18 @@ def ranges_chart(session: Session, query: InsightsQuery) -> Chart:
     )
 
 
+#: Years drawn on the year-vs-year chart: the range's last year and the ones before it
+#: (thirty lines on one chart cannot be read, and would cost thirty times the drawing).
+YEARS_COMPARED = 5
+
+
 def years_chart(session: Session, query: InsightsQuery) -> Chart:
-    """Year vs year, month by month (Jan..Dec), for every year with data."""
+    """Year vs year, month by month (Jan..Dec): the range's last year and the
+    :data:`YEARS_COMPARED` - 1 years before it that have data."""
     info = metric_info(query.metric)
     values = PeriodComparison(session).monthly_values(query.metric)
-    years = sorted({month[:4] for month, value in values.items() if value is not None})
+    with_data = {month[:4] for month, value in values.items() if value is not None}
+    years = sorted(year for year in with_data if year <= query.end[:4])[-YEARS_COMPARED:]
     x = [calendar.month_abbr[m] for m in range(1, 13)]
     series = [
         Series(

@@ -19,16 +19,16 @@ from data.synthetic import generate_history
 from data.synthetic.practice import PracticeParams
 from data_loader import PacketLoader
 
-MONTHS = 50  # 2021-11 .. 2025-12: more than three years
+MONTHS = 62  # 2020-11 .. 2025-12: more than three years, six calendar years
 
 
 @pytest.fixture(scope="module")
 def long_history(tmp_path_factory):
-    """Fifty months of small packets (a tenth of the usual cases), generated once."""
+    """Sixty-two months of small packets (a tenth of the usual cases), generated once."""
     return generate_history(
-        tmp_path_factory.mktemp("history50"),
+        tmp_path_factory.mktemp("history62"),
         months=MONTHS,
-        start="2021-11",
+        start="2020-11",
         seed=4,
         params=PracticeParams(cases_scale=0.1),
     )
@@ -64,10 +64,10 @@ def test_compensation_shows_the_last_three_years_by_default(long_client) -> None
     html = long_client.get("/compensation").get_data(as_text=True)
     periods = _periods(html)
     assert len(periods) == 36 and periods[0] == "2025-12" and periods[-1] == "2023-01"
-    assert "36 of 50 pay periods" in html
+    assert f"36 of {MONTHS} pay periods" in html
     every = _periods(long_client.get("/compensation?years=all").get_data(as_text=True))
-    assert len(every) == MONTHS and every[-1] == "2021-11"
-    typed = _periods(long_client.get("/compensation?from=2022-03&to=2022-05").get_data(as_text=True))
+    assert len(every) == MONTHS and every[-1] == "2020-11"
+    typed = _periods(long_client.get("/compensation?from=2022-03&to=2022-05").get_data(True))
     assert typed == ["2022-05", "2022-04", "2022-03"]
 
 
@@ -93,16 +93,24 @@ def test_analysis_charts_cover_the_window(long_client) -> None:
     # A bar's drill-down lists the lines of those months only.
     assert "post_from=2023-01-01" in procedures["series"][0]["links"][0]
     html = long_client.get("/analysis").get_data(as_text=True)
-    assert "36 of 50 pay periods" in html and 'data-span="all"' in html
+    assert f"36 of {MONTHS} pay periods" in html and 'data-span="all"' in html
 
 
 def test_dashboard_and_delete_page_list_the_newest_packets(long_client) -> None:
     html = long_client.get("/").get_data(as_text=True)
     assert html.count('class="danger-link">Delete</a>') == 24
-    assert "The newest 24 of 50 packets" in html and "packets=all" in html
+    assert f"The newest 24 of {MONTHS} packets" in html and "packets=all" in html
     every = long_client.get("/?packets=all").get_data(as_text=True)
     assert every.count('class="danger-link">Delete</a>') == MONTHS
     assert "The newest 24" not in every
     delete_page = long_client.get("/delete").get_data(as_text=True)
-    assert delete_page.count(">Delete…</a></li>") == 24 and "Show all 50" in delete_page
-    assert long_client.get("/delete?packets=all").get_data(True).count(">Delete…</a></li>") == 50
+    assert delete_page.count(">Delete…</a></li>") == 24 and f"Show all {MONTHS}" in delete_page
+    every_packet = long_client.get("/delete?packets=all").get_data(as_text=True)
+    assert every_packet.count(">Delete…</a></li>") == MONTHS
+
+
+def test_year_vs_year_draws_the_last_five_years_of_the_range(long_client) -> None:
+    years = long_client.get("/insights/years.json").get_json()
+    assert [s["name"] for s in years["series"]] == ["2021", "2022", "2023", "2024", "2025"]
+    earlier = long_client.get("/insights/years.json?from=2022-01&to=2023-12").get_json()
+    assert [s["name"] for s in earlier["series"]] == ["2020", "2021", "2022", "2023"]

@@ -213,10 +213,7 @@ class ChargeReportingRepository:
         matching = stmt.order_by(None).subquery()
         totals = select(
             func.count().label("lines"),
-            *[
-                func.coalesce(func.sum(matching.c[name]), 0.0).label(name)
-                for name in _CHARGE_SUMS
-            ],
+            *[func.coalesce(func.sum(matching.c[name]), 0.0).label(name) for name in _CHARGE_SUMS],
         )
         sums = {k: float(v) for k, v in self.session.execute(totals).one()._mapping.items()}
         return rows, sums

@@ -188,26 +188,47 @@ def test_replacing_a_packet_and_clearing_the_case_log_back_up_first(tmp_path, hi
     from tests.conftest import csrf_token
 
     backups = tmp_path / "backups"
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'mine.db'}", "TESTING": True,
-                      "SECRET_KEY": "test", "BACKUP_DIR": str(backups),
-                      "UPLOAD_DIR": str(tmp_path / "uploads")})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'mine.db'}",
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "BACKUP_DIR": str(backups),
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
     client = app.test_client()
 
     def upload(path, **form):
-        return client.post("/upload", content_type="multipart/form-data", data={
-            "csrf_token": csrf_token(client), **form,
-            "files": [(io.BytesIO(path.read_bytes()), path.name)]}).get_data(as_text=True)
+        return client.post(
+            "/upload",
+            content_type="multipart/form-data",
+            data={
+                "csrf_token": csrf_token(client),
+                **form,
+                "files": [(io.BytesIO(path.read_bytes()), path.name)],
+            },
+        ).get_data(as_text=True)
 
     upload(history_36[12].pdf_path)
     count = len(DatabaseBackup(app.config["DATABASE_URL"]).list_backups(str(backups)))
-    other = generate_history(tmp_path / "alt", months=13, start="2023-01", seed=1,
-                             layout=LayoutOptions.random(4))[12]
+    other = generate_history(
+        tmp_path / "alt", months=13, start="2023-01", seed=1, layout=LayoutOptions.random(4)
+    )[12]
     html = upload(other.pdf_path)
     token = re.search(r'action="/upload/([^"]+)"', html).group(1)
-    client.post(f"/upload/{token}", data={"csrf_token": csrf_token(client), "replace": "1",
-                                          "name": other.pdf_path.name, "action": "replace"})
+    client.post(
+        f"/upload/{token}",
+        data={
+            "csrf_token": csrf_token(client),
+            "replace": "1",
+            "name": other.pdf_path.name,
+            "action": "replace",
+        },
+    )
     after_replace = len(DatabaseBackup(app.config["DATABASE_URL"]).list_backups(str(backups)))
     assert after_replace == count + 1
     client.post("/audit/clear", data={"csrf_token": csrf_token(client)})
     assert len(DatabaseBackup(app.config["DATABASE_URL"]).list_backups(str(backups))) == (
-        after_replace + 1)
+        after_replace + 1
+    )

@@ -317,12 +317,19 @@ def test_sign_out_link_only_with_a_password(tmp_path):
     from app import create_app
     from tests.conftest import csrf_token  # noqa: F401 - the login form posts its own token
 
-    open_app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "TESTING": True,
-                           "SECRET_KEY": "x"})
+    open_app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "TESTING": True, "SECRET_KEY": "x"}
+    )
     assert "Sign out" not in open_app.test_client().get("/").get_data(as_text=True)
-    locked = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "TESTING": True,
-                         "SECRET_KEY": "x", "APP_PASSWORD": "made-up-pass",
-                         "WTF_CSRF_ENABLED": False})
+    locked = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "APP_PASSWORD": "made-up-pass",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     client = locked.test_client()
     assert "Sign out" not in client.get("/login").get_data(as_text=True)
     client.post("/login", data={"password": "made-up-pass"})

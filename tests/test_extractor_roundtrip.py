@@ -129,6 +129,18 @@ def test_password_protected_packet_reads_with_its_password(tmp_path):
     assert field_diffs(packet, month.truth) == []
 
 
+def test_two_digit_years_of_the_last_century(tmp_path):
+    """F3, F2 and expense dates print two-digit years: a career that began in the 1990s has
+    packets whose 12/28/99 is 1999 (and a January 2000 packet holding 1999 services)."""
+    months = generate_history(tmp_path, months=3, start="1999-11", seed=2)
+    for month in months:
+        packet = extract_packet(month.pdf_path)
+        assert field_diffs(packet, month.truth) == [], month.period
+        assert [c for c in packet["checks"] if not c["ok"]] == [], month.period
+    services = {c["date_of_service"][:4] for c in extract_packet(months[-1].pdf_path)["charges"]}
+    assert "1999" in services and services <= {"1999", "2000"}
+
+
 def test_three_default_years_with_every_edge_case(tmp_path):
     """The generator's defaults put every edge case in 36 months: a month with no F3 lines,
     new pools with fewer than five months in Section 2, the medical-unit multiplier change,

@@ -6,8 +6,11 @@ month and a part can be missing (no expense report) or run over several pages.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
 from pathlib import Path
+from typing import Any
 
 from data.extraction.charges import parse_charges
 from data.extraction.checks import compute_checks
@@ -153,8 +156,49 @@ def read_packet(data: bytes, name: str, pages: list[Page]) -> dict:
         "pools": pools,
         "expenses": expenses,
     }
+    _resolve_centuries(packet)
     packet["checks"] = failures + compute_checks(packet)
     return packet
+
+
+#: A packet's dates lie within a few years of its pay period. The F3 and the expense report
+#: print two-digit years (M/D/YY, M/YY), which the token readers take as 20YY; a date that
+#: lands more than this many years after the period belongs to the century before (a 1999
+#: packet's 12/28/99 is 1999, not 2099). The period and pay date print four digits.
+FUTURE_YEARS = 10
+
+
+_DATE_OR_MONTH = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+def _resolve_centuries(packet: dict) -> None:
+    """Move every date and month (``YYYY-MM[-DD]``, anywhere in the packet: F3 lines, F2
+    pool months, expenses) read into the wrong century back by 100 years."""
+    period = packet.get("period")
+    if not period:
+        return
+    latest = int(period[:4]) + FUTURE_YEARS
+
+    def fixed(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: fixed(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [fixed(item) for item in value]
+        if not isinstance(value, str) or not _DATE_OR_MONTH.match(value):
+            return value
+        if int(value[:4]) <= latest:
+            return value
+        earlier = f"{int(value[:4]) - 100:04d}{value[4:]}"
+        try:  # 29 February exists in 2000 but not in 1900
+            if len(earlier) == 10:
+                dt.date.fromisoformat(earlier)
+        except ValueError:
+            return value
+        return earlier
+
+    for key, value in packet.items():
+        if key not in ("period", "source_file", "sha256"):
+            packet[key] = fixed(value)
 
 
 def extract_packet(path: str | Path, password: str | None = None) -> dict:

@@ -605,10 +605,8 @@ def run_schedule(
 
     ``base_points`` are the future points without the what-if and time off: the what-if
     scales last year's guide to N by the same ratio (see LAST_YEAR_SHADE)."""
-    points = dict(state.points)
-    points.update(future_points)
-    base = dict(state.points)
-    base.update(base_points if base_points is not None else future_points)
+    points = {**state.points, **future_points}
+    base = points if base_points is None else {**state.points, **base_points}
     adjusted = dict(state.adjusted)
     paid = dict(state.paid)
     origin = month_add(months[0], -1)
@@ -616,11 +614,8 @@ def run_schedule(
     rows = []
     for month in months:
         back = _year_back(month)
-        n = 0.0
-        owed = 0.0
-        base_new = 0.0
-        for age, weight in enumerate(SCHEDULE):
-            source = back[age]
+        n = owed = base_new = 0.0
+        for source, weight in zip(back[: len(SCHEDULE)], SCHEDULE, strict=True):
             part = points.get(source, 0.0) * weight
             n += part
             if source <= origin:
@@ -639,8 +634,8 @@ def run_schedule(
             implied = max(0.0, last_year - owed) * (n - owed) / base_new
             n = owed + LAST_YEAR_SHADE * implied + (1 - LAST_YEAR_SHADE) * (n - owed)
         adjusted[month] = n
-        p = sum([adjusted.get(m, 0.0) for m in back[:12]])
-        q = sum([paid.get(m, 0.0) for m in back[1:12]])
+        p = sum(map(adjusted.get, back[:12], _ZEROS))
+        q = sum(map(paid.get, back[1:12], _ZEROS))
         r = rates[month] * p
         paid[month] = r - q
         rows.append(
@@ -649,6 +644,9 @@ def run_schedule(
             )
         )
     return rows
+
+
+_ZEROS = (0.0,) * 12
 
 
 @lru_cache(maxsize=1024)

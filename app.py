@@ -1302,10 +1302,9 @@ def _setup_audit_routes(app: Flask) -> None:
 def _setup_forecast_routes(app: Flask) -> None:
     from analytics.forecasting import (
         METRICS,
-        IncomeForecast,
         forecast_view,
+        keep_forecast,
         parse_assumptions,
-        record_actuals,
         set_time_off,
         valid_month,
         with_bands,
@@ -1334,11 +1333,9 @@ def _setup_forecast_routes(app: Flask) -> None:
         if not demo_mode():  # keep this month's forecast, fill actuals (accuracy tracking)
             with session_scope(session_factory()) as session:
                 try:
-                    engine = IncomeForecast(session, metric)
+                    keep_forecast(session, metric)
                 except ValueError as exc:
                     abort(400, description=str(exc))
-                engine.save_snapshots()
-                record_actuals(session, engine.data)
         page = view(metric, what_if)
         chart = with_bands(chart_payload(page.chart()))
         keys = ("metric", "volume", "rate", "off_weeks", "off_month")

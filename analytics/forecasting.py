@@ -17,6 +17,11 @@ Intervals come from each model's own rolling-origin backtest errors on the datab
 history (log of actual/forecast, the latest 12 per horizon): a conformal rank quantile when
 there are enough, a t-quantile of their spread when there are few, and with fewer than three
 a simulation (or random-walk) interval that is labelled uncalibrated.
+
+The work is bounded whatever the history's length: the backtest forecasts from the last
+BACKTEST_ORIGINS months only, each forecast reads the HISTORY_MONTHS up to its origin, and
+only those months are loaded; the pages keep the loaded data, each model's backtest and the
+base case until the stored data changes (analytics/cache.py).
 """
 
 from __future__ import annotations
@@ -25,17 +30,19 @@ import datetime as dt
 import math
 import random
 import statistics
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from analytics.cache import cached
+from analytics.cache import cached, data_version
 from analytics.compensation import month_figures
 from analytics.periods import month_add, month_range
 from analytics.pipeline import ALL_POOLS, SCHEDULE, PointsLedger, month_end
-from data.models import ForecastSnapshot, PlannedTimeOff
+from data.models import ForecastSnapshot, Packet, PlannedTimeOff
 from data.reporting import ChargeReportingRepository
 from data.repositories import (
     ForecastInputRepository,
@@ -65,6 +72,15 @@ METRICS: dict[str, str] = {
 HORIZONS = (3, 6, 12)
 MAX_HORIZON = 12
 MIN_HISTORY = 12  # months of packets before an origin the backtest forecasts from
+#: The backtest forecasts from the last this many months before the latest packet (four
+#: years: 48 one-month-ahead and 37 twelve-month-ahead errors, well over the ERRORS_KEPT an
+#: interval uses; every origin of a whole career would make the work grow with the square of
+#: the history and score the models on a practice of decades ago: docs/forecasting.md).
+BACKTEST_ORIGINS = 48
+#: Months up to and including an origin that a model reads (seasonal index, rate volatility,
+#: the pay models' fit): five years, so the cost of one forecast does not grow with the
+#: history either. Both bounds leave histories of three years exactly as before.
+HISTORY_MONTHS = 60
 ERRORS_KEPT = 12  # most recent backtest errors per horizon used for an interval
 WEEKS_PER_MONTH = 52 / 12
 FALLBACK_MODEL = "seasonal_adjusted"
@@ -145,10 +161,29 @@ class Assumptions:
 class ForecastData:
     """Everything the models read, loaded once from the database (so a backtest over every
     origin costs no further queries): per period the pay figures, per pool its F2 pages, the
-    points ledger, the posting lag of charges and the planned time off."""
+    points ledger and the posting lag of charges (planned time off is read by each
+    :class:`IncomeForecast`: it is an assumption, not history).
 
-    def __init__(self, session: Session) -> None:
-        packets = MonthlySummaryRepository(session).find_with_reports(None, None, with_history=True)
+    Only what the backtest and the forecast read is loaded: the periods from the backtest's
+    first origin back HISTORY_MONTHS, and F2 Sections 3 and 4 (read at an origin only) from
+    that first origin on; ``whole_history`` loads every period whole. Read-only once loaded:
+    the pages share one per data version (:func:`forecast_data`)."""
+
+    def __init__(self, session: Session, whole_history: bool = False) -> None:
+        #: The stored data's fingerprint when loaded (backtests are kept per data version).
+        self.version = data_version(session)
+        repo = MonthlySummaryRepository(session)
+        latest = None if whole_history else repo.latest()
+        #: First period loaded (None: the whole history).
+        self.since: str | None = None
+        #: First period whose F2 Sections 3 and 4 are loaded (None: all).
+        self.detailed: str | None = None
+        packets: list[Packet] = []
+        if latest is not None:
+            first_origin = month_add(latest.period, -BACKTEST_ORIGINS)
+            self.since, self.detailed = history_start(first_origin), first_origin
+            packets = repo.find_with_reports(self.since, month_add(first_origin, -1))
+        packets += repo.find_with_reports(self.detailed, None, with_history=True)
         by_period = {packet.period: packet for packet in packets}  # latest packet per period
         self.periods: list[str] = sorted(by_period)
         self.packet_ids = {period: packet.id for period, packet in by_period.items()}
@@ -157,41 +192,46 @@ class ForecastData:
         self.pool_names: dict[str, str | None] = {}
         for period in self.periods:
             packet = by_period[period]
-            figures = month_figures(packet)
+            detailed = self.detailed is None or period >= self.detailed
             pages: dict[str, PoolPage] = {}
             for report in packet.pool_reports:
                 if report.pool == ALL_POOLS:
                     continue
                 self.pool_names.setdefault(report.pool, report.name)
-                pages[report.pool] = PoolPage(
-                    report.points,
-                    report.adjusted_points,
-                    report.rate,
-                    report.current_allocation,
-                    {h.month: (h.rate, h.adjusted_points) for h in report.history},
-                    {a.month: a.amount for a in report.prior_allocations},
+                page = PoolPage(
+                    report.points, report.adjusted_points, report.rate, report.current_allocation
                 )
+                if detailed:
+                    page.section3 = {h.month: (h.rate, h.adjusted_points) for h in report.history}
+                    page.section4 = {a.month: a.amount for a in report.prior_allocations}
+                pages[report.pool] = page
             self.pages[period] = pages
-            pool_pay = sum(page.pay or 0.0 for page in pages.values()) if pages else None
-            self._put("pool_pay", period, pool_pay)
-            for code, page in pages.items():
-                self._put(f"pool:{code}", period, page.pay)
-            self._put("total_compensation", period, figures.get("total_compensation"))
-            self._put("net_pay", period, figures.get("net_pay"))
+            for metric, value in packet_metrics(packet).items():
+                self._put(metric, period, value)
+        #: metric -> (periods, values), oldest first (series are sliced, not re-sorted)
+        self._series = {
+            metric: (sorted(values), [values[p] for p in sorted(values)])
+            for metric, values in self.metrics.items()
+        }
         self.ledger = PointsLedger(session)
-        self.lag_shares = _lag_shares(session)
+        #: pool -> (posting months, M), oldest first
+        self._points = {
+            pool: (sorted(months), [months[m].points for m in sorted(months)])
+            for pool, months in self.ledger.points.items()
+        }
+        posted_from = dt.date.fromisoformat(f"{self.since}-01") if self.since else None
+        self.lag_shares = _lag_shares(session, posted_from)
         #: pool -> posting month -> latest date of service posted that month (batch lag only)
         self.posted_through: dict[str, dict[str, dt.date]] = {}
         for pool, served, posted, _points in ForecastInputRepository(
             session
-        ).points_by_service_and_post_date():
+        ).points_by_service_and_post_date(posted_from):
             if pool is None or (posted - served).days > BATCH_LAG_DAYS:
                 continue
             month = f"{posted.year:04d}-{posted.month:02d}"
             months = self.posted_through.setdefault(pool, {})
             if month not in months or served > months[month]:
                 months[month] = served
-        self.planned_off = {e.month: e.weeks for e in PlannedTimeOffRepository(session).list_all()}
 
     def _put(self, metric: str, period: str, value: float | None) -> None:
         if value is not None:
@@ -204,10 +244,14 @@ class ForecastData:
     def pools(self) -> list[str]:
         return list(self.pool_names)
 
-    def series(self, metric: str, until: str | None = None) -> list[tuple[str, float]]:
-        """(period, value) of a metric, oldest first, up to ``until``."""
-        values = self.metrics.get(metric, {})
-        return [(p, v) for p, v in sorted(values.items()) if until is None or p <= until]
+    def series(
+        self, metric: str, until: str | None = None, since: str | None = None
+    ) -> list[tuple[str, float]]:
+        """(period, value) of a metric, oldest first, from ``since`` up to ``until``."""
+        periods, values = self._series.get(metric, ([], []))
+        low = bisect_left(periods, since) if since else 0
+        high = bisect_right(periods, until) if until else len(periods)
+        return list(zip(periods[low:high], values[low:high], strict=True))
 
     def actual(self, metric: str, period: str) -> float | None:
         return self.metrics.get(metric, {}).get(period)
@@ -218,14 +262,15 @@ class ForecastData:
         through = self.posted_through.get(pool)
         if not through or origin not in self.periods:
             return None
+        since = history_start(origin)
         latest: dt.date | None = None
         backlogs = []
-        for month in sorted(m for m in through if m <= origin):
+        for month in sorted(m for m in through if since <= m <= origin):
             latest = through[month] if latest is None else max(latest, through[month])
         if latest is None:
             return None
         running: dt.date | None = None
-        for month in month_range(min(through), origin):
+        for month in month_range(max(min(through), since), origin):
             if month in through:
                 running = through[month] if running is None else max(running, through[month])
             if running is not None and month > month_add(origin, -12):
@@ -233,16 +278,39 @@ class ForecastData:
         now = (month_end(origin) - latest).days
         return float(now), statistics.fmean(backlogs) if backlogs else float(now)
 
-    def points(self, pool: str, until: str) -> dict[str, float]:
-        """M by posting month up to ``until`` (F2 Section 1, else Section 2 of a later one)."""
-        return {m: p.points for m, p in self.ledger.points.get(pool, {}).items() if m <= until}
+    def points(self, pool: str, until: str, since: str | None = None) -> dict[str, float]:
+        """M by posting month from ``since`` up to ``until``, oldest first (F2 Section 1, else
+        Section 2 of a later one)."""
+        months, values = self._points.get(pool, ([], []))
+        low = bisect_left(months, since) if since else 0
+        high = bisect_right(months, until)
+        return dict(zip(months[low:high], values[low:high], strict=True))
 
 
-def _lag_shares(session: Session) -> list[float]:
+def packet_metrics(packet: Packet) -> dict[str, float | None]:
+    """What a packet says of each metric: pool pay (all pools' F2 current allocation S, None
+    without F2 pages), each pool's (``pool:CODE``), total compensation and net pay."""
+    pays = {r.pool: r.current_allocation for r in packet.pool_reports if r.pool != ALL_POOLS}
+    figures = month_figures(packet)
+    values: dict[str, float | None] = {
+        "pool_pay": sum(pay or 0.0 for pay in pays.values()) if pays else None
+    }
+    values.update({f"pool:{code}": pay for code, pay in pays.items()})
+    values["total_compensation"] = figures.get("total_compensation")
+    values["net_pay"] = figures.get("net_pay")
+    return values
+
+
+def history_start(origin: str) -> str:
+    """The first month a forecast from ``origin`` reads (HISTORY_MONTHS up to ``origin``)."""
+    return month_add(origin, 1 - HISTORY_MONTHS)
+
+
+def _lag_shares(session: Session, posted_from: dt.date | None = None) -> list[float]:
     """Share of a service month's points posted 0, 1, 2, … months later (from F3 lines), so
     weeks off in a month reduce the points of the months their charges would have posted."""
     totals: dict[int, float] = {}
-    for row in ChargeReportingRepository(session).points_by_service_and_post_month():
+    for row in ChargeReportingRepository(session).points_by_service_and_post_month(posted_from):
         if row["service_month"] is None or row["post_month"] is None or row["points"] <= 0:
             continue
         lag = _months_between(row["service_month"], row["post_month"])
@@ -262,7 +330,12 @@ def _months_between(start: str, end: str) -> int:
 
 
 def points_forecast(
-    data: ForecastData, pool: str, origin: str, months: list[str], assumptions: Assumptions
+    data: ForecastData,
+    pool: str,
+    origin: str,
+    months: list[str],
+    assumptions: Assumptions,
+    work: Work | None = None,
 ) -> dict[str, float]:
     """Points M the pool will post in each future month.
 
@@ -273,21 +346,24 @@ def points_forecast(
     later, and that backlog drifts; F3's dates of service tell how far posting had got at
     the origin, so a month posts the work between the backlog's end then and its expected
     end (drifting back to its usual length). Then planned time off (by service day) and the
-    volume what-if.
+    volume what-if. ``work``: :func:`physician_work` at ``origin`` when already computed.
     """
-    history = data.points(pool, origin)
-    started = [m for m, p in sorted(history.items()) if p]
-    if not started:
+    work = work or physician_work(data, origin)
+    if not any(work.pools.get(pool, {}).values()):
         return {m: 0.0 for m in months}
-    first = started[0]
-    level, seasonal = _pool_level(data, pool, origin, first)
+    level = work.level * _pool_share(work, pool, origin)
+    seasonal = work.seasonal
+    per_day: dict[tuple[int, int], float] = {}  # the same for every day of a month
 
     def daily(day: dt.date) -> float:
         """Points a calendar day of service earns, with the season and planned time off."""
-        month = f"{day.year:04d}-{day.month:02d}"
-        factor = 1 + SEASONAL_WEIGHT * (seasonal.get(month[5:], 1.0) - 1)
-        off = min(assumptions.weeks_off.get(month, 0.0), WEEKS_PER_MONTH) / WEEKS_PER_MONTH
-        return level * 12 / 365.25 * factor * (1 - off)
+        value = per_day.get((day.year, day.month))
+        if value is None:
+            month = f"{day.year:04d}-{day.month:02d}"
+            factor = 1 + SEASONAL_WEIGHT * (seasonal.get(month[5:], 1.0) - 1)
+            off = min(assumptions.weeks_off.get(month, 0.0), WEEKS_PER_MONTH) / WEEKS_PER_MONTH
+            value = per_day[day.year, day.month] = level * 12 / 365.25 * factor * (1 - off)
+        return value
 
     backlog = data.backlog(pool, origin)
     result = {}
@@ -318,41 +394,39 @@ def points_forecast(
     return result
 
 
-def _pool_level(
-    data: ForecastData, pool: str, origin: str, first: str
-) -> tuple[float, dict[str, float]]:
-    """A pool's points per month and the seasonal index: the physician's whole work (all
-    pools: the mean of the last twelve months) times this pool's share of the recent months.
+@dataclass
+class Work:
+    """The physician's whole work up to an origin, over all pools: a pool's points level is
+    the mean of the last twelve months of it times the pool's share of the recent months.
     Work moves between sites (a new pool takes days from the others), so a pool's own
     twelve-month mean lags such a shift while the physician's total does not."""
-    pools = {code: data.points(code, origin) for code in data.pools()}
+
+    pools: dict[str, dict[str, float]]  # pool -> posting month -> M (HISTORY_MONTHS)
+    total: dict[str, float]  # posting month -> M of all pools
+    level: float  # mean of the last LEVEL_MONTHS months of the total
+    seasonal: dict[str, float]  # calendar month ("07") -> index; empty under two years
+
+
+def physician_work(data: ForecastData, origin: str) -> Work:
+    """:class:`Work` at ``origin`` (the same for every pool: computed once per origin)."""
+    pools = {code: data.points(code, origin, history_start(origin)) for code in data.pools()}
     months = sorted({m for history in pools.values() for m in history})
     total = {m: sum(history.get(m, 0.0) for history in pools.values()) for m in months}
     window = month_range(month_add(origin, -(LEVEL_MONTHS - 1)), origin)
-    level_total = sum(total.get(m, 0.0) for m in window) / len(window)
+    level = sum(total.get(m, 0.0) for m in window) / len(window)
     seasonal = _seasonal_index(total, months[0], origin) if months else {}
-    return level_total * _pool_share(data, pool, origin, pools, total), seasonal
+    return Work(pools, total, level, seasonal)
 
 
-def _pool_share(
-    data: ForecastData,
-    pool: str,
-    origin: str,
-    pools: dict[str, dict[str, float]] | None = None,
-    total: dict[str, float] | None = None,
-) -> float:
+def _pool_share(work: Work, pool: str, origin: str) -> float:
     """The pool's share of the physician's points over the last SHARE_MONTHS months (or
     since the pool started)."""
-    if pools is None or total is None:
-        pools = {code: data.points(code, origin) for code in data.pools()}
-        months = {m for history in pools.values() for m in history}
-        total = {m: sum(history.get(m, 0.0) for history in pools.values()) for m in months}
-    started = [m for m, p in sorted(pools.get(pool, {}).items()) if p]
+    started = [m for m, p in work.pools.get(pool, {}).items() if p]
     if not started:
         return 0.0
     recent = month_range(max(started[0], month_add(origin, -(SHARE_MONTHS - 1))), origin)
-    recent_total = sum(total.get(m, 0.0) for m in recent)
-    own = sum(pools[pool].get(m, 0.0) for m in recent)
+    recent_total = sum(work.total.get(m, 0.0) for m in recent)
+    own = sum(work.pools[pool].get(m, 0.0) for m in recent)
     return own / recent_total if recent_total else 0.0
 
 
@@ -403,7 +477,8 @@ def rate_forecast(
     drift estimate costs more than it gains), and by a January step only when every January
     seen moved the same way by more than ordinary months do."""
     rates = {}
-    for period in data.periods:
+    periods = data.periods
+    for period in periods[bisect_left(periods, history_start(origin)) :]:
         if period > origin:
             break
         page = data.pages[period].get(pool)
@@ -514,7 +589,8 @@ def pool_state(
         if listed is None or listed[1] is None or latest_page.section4.get(month) is None:
             return None
         adjusted[month], paid[month] = listed[1], latest_page.section4[month] or 0.0
-    return PoolState(adjusted, paid, data.points(pool, origin), rate)
+    recent = data.points(pool, origin, month_add(origin, 1 - len(SCHEDULE)))
+    return PoolState(adjusted, paid, recent, rate)
 
 
 def run_schedule(
@@ -529,20 +605,17 @@ def run_schedule(
 
     ``base_points`` are the future points without the what-if and time off: the what-if
     scales last year's guide to N by the same ratio (see LAST_YEAR_SHADE)."""
-    points = dict(state.points)
-    points.update(future_points)
-    base = dict(state.points)
-    base.update(base_points if base_points is not None else future_points)
+    points = {**state.points, **future_points}
+    base = points if base_points is None else {**state.points, **base_points}
     adjusted = dict(state.adjusted)
     paid = dict(state.paid)
     origin = month_add(months[0], -1)
+    mature = not state.guide and state.mature
     rows = []
     for month in months:
-        n = 0.0
-        owed = 0.0
-        base_new = 0.0
-        for age, weight in enumerate(SCHEDULE):
-            source = month_add(month, -age)
+        back = _year_back(month)
+        n = owed = base_new = 0.0
+        for source, weight in zip(back[: len(SCHEDULE)], SCHEDULE, strict=True):
             part = points.get(source, 0.0) * weight
             n += part
             if source <= origin:
@@ -552,7 +625,7 @@ def run_schedule(
         if state.guide:
             last_year = state.guide.get(month)
         else:
-            last_year = state.adjusted.get(month_add(month, -12)) if state.mature else None
+            last_year = state.adjusted.get(back[12]) if mature else None
         if month > months[0] and last_year and n > owed and base_new > 0:
             # Combine inside the points: the new points' part of N, shaded toward what the
             # same month last year implies (N is a smooth five-month blend of M, so last
@@ -561,8 +634,8 @@ def run_schedule(
             implied = max(0.0, last_year - owed) * (n - owed) / base_new
             n = owed + LAST_YEAR_SHADE * implied + (1 - LAST_YEAR_SHADE) * (n - owed)
         adjusted[month] = n
-        p = sum(adjusted.get(month_add(month, -k), 0.0) for k in range(12))
-        q = sum(paid.get(month_add(month, -k), 0.0) for k in range(1, 12))
+        p = sum(map(adjusted.get, back[:12], _ZEROS))
+        q = sum(map(paid.get, back[1:12], _ZEROS))
         r = rates[month] * p
         paid[month] = r - q
         rows.append(
@@ -571,6 +644,16 @@ def run_schedule(
             )
         )
     return rows
+
+
+_ZEROS = (0.0,) * 12
+
+
+@lru_cache(maxsize=1024)
+def _year_back(month: str) -> tuple[str, ...]:
+    """``month`` and the twelve months before it, newest first (the schedule's arithmetic
+    asks for them over and over: 400 simulated paths of twelve months)."""
+    return tuple(month_add(month, -k) for k in range(13))
 
 
 @dataclass
@@ -633,18 +716,19 @@ def schedule_forecast(
                 return None
             continue
         states[pool] = state
+    work = physician_work(data, origin)
     for pool, state in states.items():  # last year's N of all the work, at today's mix
-        share = _pool_share(data, pool, origin)
+        share = _pool_share(work, pool, origin)
         for month in months:
             before = month_add(month, -12)
             total = sum(other.adjusted.get(before, 0.0) for other in states.values())
             if total > 0:
                 state.guide[month] = total * share
     for pool, state in states.items():
-        future = points_forecast(data, pool, origin, months, assumptions)
+        future = points_forecast(data, pool, origin, months, assumptions, work)
         plain = None
         if assumptions.volume_change or assumptions.weeks_off:
-            plain = points_forecast(data, pool, origin, months, Assumptions())
+            plain = points_forecast(data, pool, origin, months, Assumptions(), work)
         rows = run_schedule(pool, state, months, future, state.rate.path, plain)
         if detail:
             _decompose(pool, state, months, future, rows, plain)
@@ -690,7 +774,7 @@ def _other_compensation(data: ForecastData, origin: str, months: list[str]) -> l
     """Total compensation beyond the pools (stipends, adjustments): half the same month last
     year, half the median of the last twelve months."""
     other = {}
-    for period, total in data.series("total_compensation", origin):
+    for period, total in data.series("total_compensation", origin, history_start(origin)):
         pool_pay = data.actual("pool_pay", period)
         if pool_pay is not None:
             other[period] = total - pool_pay
@@ -737,8 +821,8 @@ class NetRule:
 
 
 def _net_rule(data: ForecastData, origin: str, months: list[str]) -> NetRule | None:
-    net = dict(data.series("net_pay", origin))
-    total = dict(data.series("total_compensation", origin))
+    net = dict(data.series("net_pay", origin, history_start(origin)))
+    total = dict(data.series("total_compensation", origin, history_start(origin)))
     common = [p for p in sorted(net) if p in total and p > month_add(origin, -24)]
     if not common:
         return None
@@ -770,7 +854,8 @@ def _net_rule(data: ForecastData, origin: str, months: list[str]) -> NetRule | N
 
 
 def _values(data: ForecastData, metric: str, origin: str) -> list[float]:
-    return [v for _, v in data.series(metric, origin)]
+    """The metric's HISTORY_MONTHS up to ``origin``: what the pay-fitted models fit."""
+    return [v for _, v in data.series(metric, origin, history_start(origin))]
 
 
 def seasonal_naive(y: list[float], horizon: int) -> list[float] | None:
@@ -1017,16 +1102,19 @@ def backtest(
     models: tuple[str, ...] | None = None,
     max_horizon: int = MAX_HORIZON,
 ) -> Backtest:
-    """Every model from every origin with at least MIN_HISTORY months before it, each month
-    ahead up to ``max_horizon`` and the 12-month total; each error's intervals are built
-    from the errors whose target month was already known at its origin."""
+    """Every model from each origin in the BACKTEST_ORIGINS months before the latest packet
+    with at least MIN_HISTORY months before it, each month ahead up to ``max_horizon`` and
+    the 12-month total; each error's intervals are built from the errors whose target month
+    was already known at its origin."""
     models = models or tuple(MODELS)
     result = Backtest(metric)
     periods = [p for p, _ in data.series(metric)]
-    if len(periods) <= MIN_HISTORY:
+    if len(periods) <= MIN_HISTORY or data.latest is None:
         return result
+    first = month_add(data.latest, -BACKTEST_ORIGINS)
+    origins = [p for p in periods[MIN_HISTORY - 1 : -1] if p >= first]
     for model in models:
-        for origin in periods[MIN_HISTORY - 1 : -1]:
+        for origin in origins:
             values = model_values(data, model, metric, origin, max_horizon)
             if values is None:
                 continue
@@ -1050,8 +1138,7 @@ def backtest(
                         sum(t for t in targets if t is not None),
                     )  # fmt: skip
                 )
-    for error in result.errors:
-        _attach_interval(result, error)
+    _attach_intervals(result)
     return result
 
 
@@ -1076,13 +1163,28 @@ def nested_bands(
     return inner, (min(inner[0], outer[0]), max(inner[1], outer[1]))
 
 
-def _attach_interval(bt: Backtest, error: BacktestError) -> None:
-    errors = known_errors(bt, error.model, error.horizon, error.origin)
-    bands = nested_bands(error.forecast, errors)
-    if bands is None:
-        return
-    (error.lower_80, error.upper_80), (error.lower_95, error.upper_95) = bands
-    error.calibrated = True
+def _attach_intervals(bt: Backtest) -> None:
+    """Each error's bands from the :func:`known_errors` at its origin (the log errors of its
+    model and horizon whose target month was known by then), sorted once per model and
+    horizon rather than once per error."""
+    groups: dict[tuple[str, int], list[BacktestError]] = {}
+    for error in bt.errors:
+        groups.setdefault((error.model, error.horizon), []).append(error)
+    for group in groups.values():
+        ordered = sorted(group, key=lambda e: e.target)
+        targets = [e.target for e in ordered]
+        logs: list[float] = []  # log errors in target order, None left out
+        upto = [0]  # upto[k]: how many of them come from ordered[:k]
+        for e in ordered:
+            if (log_error := e.log_error) is not None:
+                logs.append(log_error)
+            upto.append(len(logs))
+        for error in group:
+            known = logs[: upto[bisect_right(targets, error.origin)]]
+            bands = nested_bands(error.forecast, known)
+            if bands is not None:
+                (error.lower_80, error.upper_80), (error.lower_95, error.upper_95) = bands
+                error.calibrated = True
 
 
 # --------------------------------------------------------------------------- forecasts
@@ -1146,18 +1248,18 @@ class IncomeForecast:
         data: ForecastData | None = None,
     ) -> None:
         self.session = session
-        self.data = data or ForecastData(session)
+        self.data = data or forecast_data(session)
         if metric not in METRICS and not (
             metric.startswith("pool:") and metric[5:] in self.data.pool_names
         ):
             raise ValueError(f"unknown metric {metric!r}")
         self.metric = metric
-        planned = dict(self.data.planned_off)
+        planned = {e.month: e.weeks for e in PlannedTimeOffRepository(session).list_all()}
         extra = (assumptions or Assumptions()).weeks_off
         for month, weeks in extra.items():
             planned[month] = planned.get(month, 0.0) + weeks
         self.assumptions = replace(assumptions or Assumptions(), weeks_off=planned)
-        self._backtest: Backtest | None = None
+        self._backtests: dict[str, Backtest] = {}  # model -> its backtest
 
     @property
     def origin(self) -> str | None:
@@ -1275,22 +1377,30 @@ class IncomeForecast:
                 data=self.data,
             )
             engine.assumptions = replace(case, weeks_off=merged)
-            engine._backtest = self.backtest()
+            engine._backtests = self._backtests
             result[name] = engine.forecast(months_forward)
         return result
 
     # -- backtest, totals, snapshots -----------------------------------------------------
 
     def backtest(self, models: tuple[str, ...] | None = None) -> Backtest:
-        """Rolling-origin backtest on this database (computed once, all models)."""
-        if self._backtest is None or (
-            models is None and set(MODELS) - {e.model for e in self._backtest.errors}
-        ):
-            self._backtest = backtest(self.data, self.metric, models or tuple(MODELS))
-        elif models and not all(self._backtest.of(m, 1) for m in models):
-            extra = backtest(self.data, self.metric, models)
-            self._backtest.errors.extend(extra.errors)
-        return self._backtest
+        """Rolling-origin backtest of ``models`` (default all) on this database. A model's
+        errors depend on no other model and on no what-if, so each is computed once, and
+        kept until the stored data changes when ``data`` is the stored data's."""
+        wanted = models or tuple(MODELS)
+        for model in wanted:
+            if model not in self._backtests:
+                self._backtests[model] = self._model_backtest(model)
+        return Backtest(self.metric, [e for m in wanted for e in self._backtests[m].errors])
+
+    def _model_backtest(self, model: str) -> Backtest:
+        def compute() -> Backtest:
+            return backtest(self.data, self.metric, (model,))
+
+        if self.data.version != data_version(self.session):
+            return compute()  # data loaded before a change in this transaction
+        key = ("forecast_backtest", self.metric, model, self.data.since)
+        return cached(self.session, key, compute)
 
     def totals(self, forecast: Forecast, spans: tuple[int, ...] = HORIZONS) -> list[Totals]:
         """Sums over the next 3, 6 and 12 months (twelve months of a pool's pay add up to R,
@@ -1365,15 +1475,20 @@ class IncomeForecast:
             return []
         rng = random.Random(f"forecast-{forecast.origin}-{self.metric}")
         months = result.months
+        inputs = {}  # the same every draw: computed once
+        work = physician_work(self.data, forecast.origin)
+        for pool in result.pools:
+            state = pool_state(self.data, pool, forecast.origin, months, self.assumptions)
+            if state is not None:
+                points = points_forecast(
+                    self.data, pool, forecast.origin, months, self.assumptions, work
+                )
+                inputs[pool] = state, points
         samples = []
         for _ in range(400):
             pools: dict[str, list[PoolMonthForecast]] = {}
-            for pool in result.pools:
-                state = pool_state(self.data, pool, forecast.origin, months, self.assumptions)
-                if state is None:
-                    continue
-                future = points_forecast(self.data, pool, forecast.origin, months, self.assumptions)
-                future = {m: v * math.exp(rng.gauss(0, 0.12)) for m, v in future.items()}
+            for pool, (state, points) in inputs.items():
+                future = {m: v * math.exp(rng.gauss(0, 0.12)) for m, v in points.items()}
                 log_shift = 0.0
                 rates = {}
                 for month in months:
@@ -1386,11 +1501,11 @@ class IncomeForecast:
                 samples.append(values)
         return samples
 
-    def save_snapshots(self, today: dt.date | None = None) -> int:
-        """Keep this month's default forecast of the metric (every horizon to 12) so its
-        accuracy can be measured when the packets arrive; once per origin. Returns how many
-        were saved."""
-        forecast = self.forecast(MAX_HORIZON)
+    def save_snapshots(self, today: dt.date | None = None, forecast: Forecast | None = None) -> int:
+        """Keep this month's default forecast of the metric (every horizon to 12; ``forecast``
+        when it is already made) so its accuracy can be measured when the packets arrive;
+        once per origin. Returns how many were saved."""
+        forecast = forecast or self.forecast(MAX_HORIZON)
         if not forecast.values:
             return 0
         repo = ForecastSnapshotRepository(self.session)
@@ -1429,6 +1544,13 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def _actuals(session: Session, start: str, before: str) -> dict[str, dict[str, float | None]]:
+    """Period -> metric -> value of the periods from ``start`` to before ``before`` (the
+    latest packet of each), for forecasts kept of months older than the data loaded."""
+    packets = MonthlySummaryRepository(session).find_with_reports(start, month_add(before, -1))
+    return {packet.period: packet_metrics(packet) for packet in packets}
+
+
 def _snapshot_metric(snapshot: ForecastSnapshot) -> str:
     return f"pool:{snapshot.pool}" if snapshot.pool else (snapshot.metric or "pool_pay")
 
@@ -1436,11 +1558,18 @@ def _snapshot_metric(snapshot: ForecastSnapshot) -> str:
 def record_actuals(session: Session, data: ForecastData | None = None) -> int:
     """Fill in the actual of every saved forecast whose target month's packet has arrived
     (and correct it if that packet was re-imported). Returns how many changed."""
-    data = data or ForecastData(session)
+    data = data or forecast_data(session)
+    snapshots = ForecastSnapshotRepository(session).list_all()
+    months = [snapshot.forecast_date.strftime("%Y-%m") for snapshot in snapshots]
+    earlier = [m for m in months if data.since and m < data.since]  # before the data loaded
+    older = _actuals(session, min(earlier), data.since) if earlier and data.since else {}
     changed = 0
-    for snapshot in ForecastSnapshotRepository(session).list_all():
-        month = snapshot.forecast_date.strftime("%Y-%m")
-        actual = data.actual(_snapshot_metric(snapshot), month)
+    for snapshot, month in zip(snapshots, months, strict=True):
+        metric = _snapshot_metric(snapshot)
+        if data.since and month < data.since:
+            actual = older.get(month, {}).get(metric)
+        else:
+            actual = data.actual(metric, month)
         if actual is not None and snapshot.actual_amount != round(actual, 2):
             snapshot.actual_amount = round(actual, 2)
             changed += 1
@@ -1539,7 +1668,7 @@ def set_time_off(session: Session, month: str, weeks: float, note: str | None = 
 def year_end_projection(session: Session) -> dict[str, Any]:
     """This calendar year's pay so far plus the default forecast of its remaining months
     (for the insights page): total compensation, net pay and pool pay, each with its band."""
-    data = ForecastData(session)
+    data = forecast_data(session)
     if data.latest is None:
         return {"available": False, "reason": "No packets imported yet."}
     year = data.latest[:4]
@@ -1664,6 +1793,7 @@ class ForecastView:
     history: list[tuple[str, float]]
     assumptions: Assumptions
     what_if: bool
+    backtest_window: int = BACKTEST_ORIGINS  # months the backtest forecasts from, at most
 
     def chart(self) -> Any:
         """History and forecast with 80 %/95 % bounds as one chart (drawn with shaded
@@ -1718,23 +1848,62 @@ def with_bands(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "series": kept}
 
 
+def forecast_data(session: Session) -> ForecastData:
+    """The stored data's :class:`ForecastData`, loaded once per data version (shared between
+    requests: read-only)."""
+    return cached(session, "forecast_data", lambda: ForecastData(session))
+
+
 def forecast_view(
     session: Session, metric: str = "pool_pay", what_if: Assumptions | None = None
 ) -> ForecastView:
     """The page: the default forecast under the planned time off and any what-if, the base
-    case beside it, the determined/uncertain split, totals, the backtest and saved forecasts."""
-    data = ForecastData(session)
+    case beside it, the determined/uncertain split, totals, the backtest and saved forecasts.
+
+    The base case depends on the stored data only (and the planned time off, part of the
+    key): it is kept until the data changes; a what-if is computed on each request, from the
+    kept backtests. The kept forecasts are read on each request (the page adds to them)."""
     what_if = what_if or Assumptions()
-    engine = IncomeForecast(session, metric, what_if, data=data)
-    base = IncomeForecast(session, metric, data=data) if not what_if.is_base else engine
-    # The backtest depends on the stored history only (not on the what-if), and it is most
-    # of the page's work: keep it until the data changes (analytics/cache.py).
-    engine._backtest = cached(
-        session, ("forecast_backtest", metric), lambda: backtest(data, metric, tuple(MODELS))
+    time_off = PlannedTimeOffRepository(session).list_all()
+    view = _base_view(session, metric, time_off)
+    if not what_if.is_base:
+        view = _build_view(session, metric, what_if, view)
+    accuracy_rows, running = accuracy(session)
+    return replace(view, accuracy=accuracy_rows, running=running, time_off=time_off)
+
+
+def _base_view(
+    session: Session, metric: str, time_off: list[PlannedTimeOff] | None = None
+) -> ForecastView:
+    """The base case's figures, kept per data version, metric and planned time off."""
+    if time_off is None:
+        time_off = PlannedTimeOffRepository(session).list_all()
+    planned = tuple((entry.month, entry.weeks) for entry in time_off)
+    return cached(
+        session,
+        ("forecast_view", metric, planned),
+        lambda: _build_view(session, metric, Assumptions(), None),
     )
-    base._backtest = engine.backtest()
+
+
+def keep_forecast(session: Session, metric: str) -> tuple[int, int]:
+    """Keep this month's base-case forecast of ``metric`` (once per origin) and fill in the
+    actuals of kept forecasts whose packet has arrived: what opening the page does (accuracy
+    tracking). Returns (forecasts kept, actuals filled)."""
+    engine = IncomeForecast(session, metric)  # ValueError: no such metric
+    saved = engine.save_snapshots(forecast=_base_view(session, metric).forecast)
+    return saved, record_actuals(session, engine.data)
+
+
+def _build_view(
+    session: Session, metric: str, what_if: Assumptions, base_view: ForecastView | None
+) -> ForecastView:
+    """The page's figures under ``what_if``, beside ``base_view`` (the base case) when it is
+    a what-if; without the kept forecasts and the time-off list (read on each request)."""
+    data = forecast_data(session)
+    engine = IncomeForecast(session, metric, what_if, data=data)
     forecast = engine.forecast(MAX_HORIZON)
-    base_forecast = base.forecast(MAX_HORIZON) if base is not engine else forecast
+    base_forecast = base_view.forecast if base_view is not None else None
     detail = engine.schedule_forecast() if forecast.model == DEFAULT_MODEL else None
     rows = []
     for i, month in enumerate(forecast.months):
@@ -1746,7 +1915,7 @@ def forecast_view(
             forecast.lower_95[i],
             forecast.upper_95[i],
             forecast.interval_method[i],
-            base=base_forecast.values[i] if base is not engine else None,
+            base=base_forecast.values[i] if base_forecast is not None else None,
         )
         if detail is not None:
             row.determined = detail.metric_sum(metric, "determined")[i]
@@ -1763,8 +1932,11 @@ def forecast_view(
             if abs(row.other) < 0.005:
                 row.other = None
         rows.append(row)
-    bt = engine.backtest()
-    accuracy_rows, running = accuracy(session)
+    if base_view is not None:  # the backtest does not depend on the what-if
+        summary, origins = base_view.backtest, base_view.backtest_origins
+    else:
+        bt = engine.backtest()
+        summary, origins = bt.summary(), len({e.origin for e in bt.errors})
     rates = []
     if detail is not None:
         for pool, rate in detail.rates.items():
@@ -1790,14 +1962,14 @@ def forecast_view(
         forecast=forecast,
         rows=rows,
         totals=engine.totals(forecast),
-        base_totals=base.totals(base_forecast) if base is not engine else [],
-        backtest=bt.summary(),
-        backtest_origins=len({e.origin for e in bt.errors}),
-        accuracy=accuracy_rows,
-        running=running,
-        time_off=PlannedTimeOffRepository(session).list_all(),
+        base_totals=base_view.totals if base_view is not None else [],
+        backtest=summary,
+        backtest_origins=origins,
+        accuracy=[],
+        running=[],
+        time_off=[],
         rates=rates,
         history=data.series(metric)[-24:],
         assumptions=engine.assumptions,
-        what_if=not what_if.is_base,
+        what_if=base_view is not None,
     )

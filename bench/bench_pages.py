@@ -5,6 +5,7 @@
     python bench/bench_pages.py --years 30 --scale 5.2 --runs 5   # 300,000-line stress point
     python bench/bench_pages.py --json out.json         # also write every figure as JSON
     python bench/bench_pages.py --db some.db --runs 3   # any database file
+    python bench/bench_pages.py --db some.db --only forecast   # URLs containing "forecast"
 
 The databases come from ``bench/build_history.py`` (built through the real import the
 first time). Every GET route of the app is enumerated from its URL map; each gets its
@@ -140,6 +141,7 @@ def page_urls(app, client, facts: dict) -> tuple[list[tuple[str, str]], list[str
         "cpt_codes": [{}, {"post_month": period}, {"service_from": f"{year_ago}-01"}],
         "compensation": [{}, {"from": year_ago, "to": period}],
         "insights": [{}, {"metric": "points", "from": year_ago, "to": period}],
+        "forecast": [{}, {"volume": 10, "rate": 2}],  # the base case, and a what-if
     }
     insights_html = client.get("/insights").get_data(as_text=True)
     drill = re.findall(r'href="(/drilldown\?[^"]+)"', insights_html)
@@ -190,8 +192,14 @@ def _print(*args: object) -> None:
     print(*args, flush=True)
 
 
-def bench_database(built: HistoryDatabase, runs: int, log=_print) -> PageRun:  # noqa: ANN001
-    """Time every page URL ``runs`` times on one database."""
+def bench_database(
+    built: HistoryDatabase,
+    runs: int,
+    log=_print,  # noqa: ANN001
+    only: list[str] | None = None,
+) -> PageRun:
+    """Time every page URL ``runs`` times on one database (with ``only``, just the URLs
+    containing one of those strings)."""
     from analytics.cache import clear as clear_cache
     from app import create_app
 
@@ -201,6 +209,8 @@ def bench_database(built: HistoryDatabase, runs: int, log=_print) -> PageRun:  #
     client = app.test_client()
     facts = _facts(built.url)
     urls, skipped = page_urls(app, client, facts)
+    if only:
+        urls = [(e, u) for e, u in urls if any(word in u for word in only)]
     result = PageRun(database=asdict(built), skipped=skipped)
     for endpoint, url in urls:
         times = []
@@ -273,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="write every timing to this JSON file")
     parser.add_argument("--markdown", action="store_true", help="print the growth table")
+    parser.add_argument(
+        "--only", nargs="+", metavar="TEXT", help="time only URLs containing one of these"
+    )
     args = parser.parse_args(argv)
     if args.runs < 2:
         parser.error("--runs must be at least 2")
@@ -283,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{built.name}: {built.packets} packets, {built.charge_lines:,} lines "
             f"({args.runs} runs; columns: p50 p95 cold, ms)"
         )
-        run = bench_database(built, args.runs)
+        run = bench_database(built, args.runs, only=args.only)
         worst = run.worst()
         print(f"  worst p95: {worst.p95_ms:.1f} ms at {worst.url}")
         for skip in run.skipped:

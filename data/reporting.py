@@ -155,9 +155,11 @@ class ChargeReportingRepository:
         )
         return _rows(self.session, stmt)
 
-    def points_by_service_and_post_month(self) -> list[dict[str, Any]]:
+    def points_by_service_and_post_month(
+        self, posted_from: dt.date | None = None
+    ) -> list[dict[str, Any]]:
         """Line points by pool, month of service and month of post (the pay pipeline's
-        service-month view)."""
+        service-month view); with ``posted_from``, only lines posted on or after that day."""
         service = _bucket(ChargeTransaction.date_of_service, "month").label("service_month")
         post = _bucket(ChargeTransaction.date_of_post, "month").label("post_month")
         pool = ChargeTransaction.sub_pool.label("pool")
@@ -173,6 +175,8 @@ class ChargeReportingRepository:
             .group_by(pool, service, post)
             .order_by(pool, service, post)
         )
+        if posted_from is not None:
+            stmt = stmt.where(ChargeTransaction.date_of_post >= posted_from)
         return _rows(self.session, stmt)
 
     def posting_events(self) -> list[dict[str, Any]]:

@@ -727,8 +727,12 @@ class AuditRepository(_Repository):
 class ForecastInputRepository(_Repository):
     """Charge points by pool and day, for the forecast's posting-backlog estimate."""
 
-    def points_by_service_and_post_date(self) -> list[tuple[str | None, Any, Any, float]]:
-        """(sub pool, date of service, date of post, points) summed, oldest post first."""
+    def points_by_service_and_post_date(
+        self, posted_from: dt.date | None = None
+    ) -> list[tuple[str | None, Any, Any, float]]:
+        """(sub pool, date of service, date of post, points) summed, oldest post first; with
+        ``posted_from``, only lines posted on or after that day (the forecast reads a
+        bounded window of recent months, not a whole career)."""
         stmt = (
             select(
                 ChargeTransaction.sub_pool,
@@ -747,6 +751,8 @@ class ForecastInputRepository(_Repository):
             )
             .order_by(ChargeTransaction.date_of_post, ChargeTransaction.date_of_service)
         )
+        if posted_from is not None:
+            stmt = stmt.where(ChargeTransaction.date_of_post >= posted_from)
         return [tuple(row) for row in self.session.execute(stmt)]
 
 

@@ -237,6 +237,19 @@ def test_planned_time_off_is_used_by_every_forecast(demo_copy):
 # --------------------------------------------------------------------------- snapshots
 
 
+def _kept(month: str, metric: str, horizon: int, amount: float, **bounds) -> ForecastSnapshot:
+    """A forecast kept a while ago for ``month`` (whose packet has since arrived)."""
+    return ForecastSnapshot(
+        created_date=dt.date(int(month[:4]) - 1, 1, 1),
+        forecast_date=dt.date(int(month[:4]), int(month[5:]), 1),
+        predicted_amount=amount,
+        model_used=DEFAULT_MODEL,
+        horizon=horizon,
+        metric=metric,
+        **bounds,
+    )
+
+
 def test_snapshots_saved_once_and_actuals_filled(demo_copy):
     factory = make_session_factory(make_engine(demo_copy))
     with session_scope(factory) as session:
@@ -245,18 +258,7 @@ def test_snapshots_saved_once_and_actuals_filled(demo_copy):
         assert engine.save_snapshots(dt.date(2026, 1, 6)) == 0
         # A forecast made a year ago for a month whose packet has since arrived.
         past = engine.data.periods[-3]
-        session.add(
-            ForecastSnapshot(
-                created_date=dt.date(2025, 1, 1),
-                forecast_date=dt.date(int(past[:4]), int(past[5:]), 1),
-                predicted_amount=50000.0,
-                model_used=DEFAULT_MODEL,
-                horizon=2,
-                metric="pool_pay",
-                lower_95=40000.0,
-                upper_95=90000.0,
-            )
-        )
+        session.add(_kept(past, "pool_pay", 2, 50000.0, lower_95=40000.0, upper_95=90000.0))
         session.flush()
         assert record_actuals(session) == 1
         actual = engine.data.actual("pool_pay", past)
@@ -267,6 +269,64 @@ def test_snapshots_saved_once_and_actuals_filled(demo_copy):
         assert running[0]["mape"] == pytest.approx(abs(50000 - actual) / actual, rel=1e-3)
         repo = ForecastSnapshotRepository(session)
         assert len(repo.list_all()) == MAX_HORIZON + 1
+
+
+def _figures(bt: Backtest) -> list[tuple]:
+    return [
+        (e.model, e.origin, e.horizon, e.forecast, e.actual, e.lower_80, e.upper_95, e.calibrated)
+        for e in bt.errors
+    ]
+
+
+def test_models_read_only_the_bounded_window(demo_copy, monkeypatch):
+    """With the window shrunk to fit inside 36 months (6 origins, 18 months of history), the
+    data loaded is the window, the backtest forecasts from its origins only, and every figure
+    equals the one from the whole history: no model reads outside HISTORY_MONTHS."""
+    from analytics import cache, forecasting
+
+    monkeypatch.setattr(forecasting, "BACKTEST_ORIGINS", 6)
+    monkeypatch.setattr(forecasting, "HISTORY_MONTHS", 18)
+    factory = make_session_factory(make_engine(demo_copy))
+    try:
+        with session_scope(factory) as session:
+            window = ForecastData(session)
+            whole = ForecastData(session, whole_history=True)
+            assert window.periods == whole.periods[-24:] and window.since == whole.periods[-24]
+            bt = backtest(window, "total_compensation")
+            assert {e.origin for e in bt.errors} == set(whole.periods[-7:-1])
+            assert _figures(bt) == _figures(backtest(whole, "total_compensation"))
+            for metric in ("pool_pay", "net_pay"):
+                ahead = IncomeForecast(session, metric, data=window).forecast()
+                assert (
+                    ahead.to_dict()
+                    == IncomeForecast(session, metric, data=whole).forecast().to_dict()
+                )
+            # A forecast kept for a month older than the window still gets its actual.
+            first = whole.periods[0]
+            session.add(_kept(first, "net_pay", 3, 1.0))
+            session.flush()
+            assert record_actuals(session, window) >= 1
+            kept = [r for r in accuracy(session)[0] if r.target == first]
+            assert kept[0].actual == pytest.approx(whole.actual("net_pay", first), abs=0.005)
+            session.rollback()
+    finally:
+        cache.clear()  # nothing computed with the shrunk window is kept
+
+
+def test_page_keeps_the_base_case_until_the_data_changes(demo_client):
+    base = demo_client.get("/forecast.json").get_json()["forecast"]
+    assert demo_client.get("/forecast.json").get_json()["forecast"] == base  # kept
+    what_if = demo_client.get("/forecast.json?volume=10").get_json()
+    beside = next(s for s in what_if["series"] if s["name"] == "Base case")["values"]
+    assert beside[-12:] == pytest.approx(base["values"])
+    assert sum(what_if["forecast"]["values"]) > sum(base["values"])
+    token = csrf_token(demo_client)
+    month = month_add(base["origin"], 3)
+    demo_client.post("/forecast/time-off", data={"csrf_token": token, "month": month, "weeks": "4"})
+    off = demo_client.get("/forecast.json").get_json()["forecast"]
+    assert sum(off["values"]) < sum(base["values"])  # planned time off: a new base case
+    demo_client.post("/forecast/time-off", data={"csrf_token": token, "month": month, "weeks": "0"})
+    assert demo_client.get("/forecast.json").get_json()["forecast"] == base
 
 
 def test_year_end_projection(demo_session):

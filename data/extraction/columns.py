@@ -44,7 +44,9 @@ class Columns:
 
 
 CENTS_RE = re.compile(r"\.\d\d\)?-?$")
-LEADER_RE = re.compile(r"^[._]{3,}$")  # dot leaders between a label and its amounts
+#: A dot leader between a label and its amounts: a word of dots (one or two when the label
+#: nearly fills the space: `HDHP ..`), or three or more stuck to the label's last word.
+LEADER_RE = re.compile(r"^[._]+$")
 
 
 def is_money(text: str) -> bool:
@@ -99,7 +101,7 @@ def measure_columns(
 
 def label_text(words: Sequence[Word]) -> str | None:
     """A label as printed, single-spaced, without a dot leader run stuck to its end."""
-    text = re.sub(r"\s*[._]{3,}$", "", " ".join(w.text for w in words)).strip()
+    text = re.sub(r"(\s+[._]+|\s*[._]{3,})$", "", " ".join(w.text for w in words)).strip()
     return text or None
 
 

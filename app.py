@@ -86,6 +86,7 @@ from data.db import (
     default_database_url,
     make_engine,
     make_session_factory,
+    read_snapshot,
     schema_version,
     session_scope,
     sqlite_path,
@@ -209,9 +210,7 @@ def _setup_database(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
+        end_read_snapshot()
 
 
 def demo_mode() -> bool:
@@ -224,10 +223,20 @@ def session_factory() -> sessionmaker[Session]:
 
 
 def db_session() -> Session:
-    """The request's session (opened on first use, closed when the request ends)."""
+    """The request's session (opened on first use, closed when the request ends): one read
+    snapshot, so a page is consistent even while an import commits."""
     if "db_session" not in g:
-        g.db_session = session_factory()()
+        g.db_session = read_snapshot(session_factory())
     return g.db_session
+
+
+def end_read_snapshot() -> None:
+    """Close the request's read session, so that the next :func:`db_session` sees what was
+    written since (after a write in this request) and holds nothing open while a restore or
+    delete works on the file."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
 
 
 def _setup_templates(app: Flask) -> None:
@@ -498,7 +507,7 @@ def _setup_import_routes(app: Flask) -> None:
         if problem := backup_first(f"before deleting the packet for {packet.period}"):
             flash(f"Nothing was deleted: {problem}", "error")
             return redirect(url_for("dashboard"))
-        db_session().close()
+        end_read_snapshot()
         result = PacketLoader(session_factory()).delete_packet(packet_id)
         flash(result.message if result else "That packet was already deleted.", "success")
         return redirect(url_for("dashboard"))
@@ -514,7 +523,7 @@ def _setup_import_routes(app: Flask) -> None:
         if problem := backup_first("before deleting all data"):
             flash(f"Nothing was deleted: {problem}", "error")
             return redirect(url_for("delete_all"))
-        db_session().close()
+        end_read_snapshot()
         removed = PacketLoader(session_factory()).delete_all()
         flash(f"Deleted all data: {removed} packets and everything derived from them.", "success")
         return redirect(url_for("dashboard"))
@@ -938,7 +947,7 @@ def _setup_backup_routes(app: Flask) -> None:
         if request.method == "GET":
             current = build_overview(db_session()).packet_count
             return render_template("backup_restore.html", info=info, current=current)
-        db_session().close()
+        end_read_snapshot()
         databases = app.extensions["databases"]
         engine = databases.engine("demo" if demo_mode() else "user")
         engine.dispose()  # a restore needs every connection to the file closed
@@ -1336,6 +1345,7 @@ def _setup_forecast_routes(app: Flask) -> None:
                     keep_forecast(session, metric)
                 except ValueError as exc:
                     abort(400, description=str(exc))
+            end_read_snapshot()  # the page shows the forecast just kept
         page = view(metric, what_if)
         chart = with_bands(chart_payload(page.chart()))
         keys = ("metric", "volume", "rate", "off_weeks", "off_month")

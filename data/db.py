@@ -159,6 +159,23 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def read_snapshot(factory: sessionmaker[Session]) -> Session:
+    """A session whose reads all see the database as it was at its first read, for a page
+    to read while an import commits: without it, the data-version fingerprint, a cached
+    figure and the rows read next could come from before and after the commit (a page
+    listing lines of a packet its cached packet list did not hold yet). Read-only: write
+    with :func:`session_scope`. Closing the session ends the snapshot."""
+    session = factory()
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # pysqlite opens no transaction for SELECTs; a deferred BEGIN pins the WAL snapshot
+        # at the first read.
+        connection.exec_driver_sql("BEGIN")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    return session
+
+
 def schema_version(engine: Engine) -> str | None:
     """The Alembic revision the database is at, or None before the first migration."""
     if not inspect(engine).has_table("alembic_version"):

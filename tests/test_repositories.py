@@ -369,3 +369,28 @@ def test_rules_audit_case_log_forecast_export_round_trip(session: Session) -> No
         )
     )
     assert exports.recent()[0].file_size == 1234
+
+
+def test_a_read_snapshot_does_not_see_a_commit_made_after_its_first_read(engine) -> None:
+    """A page reads its data version, cached figures and rows while an import may commit:
+    every read of its session must see the same moment (SQLite and PostgreSQL)."""
+    from data.db import make_session_factory, read_snapshot, session_scope
+    from data.repositories import DataVersionRepository, MonthlySummaryRepository
+
+    factory = make_session_factory(engine)
+    page = read_snapshot(factory)
+    try:
+        version = DataVersionRepository(page).fingerprint()
+        before = len(MonthlySummaryRepository(page).list_all())
+        with session_scope(factory) as writer:  # an import commits meanwhile
+            writer.add(_packet("2026-04", "b" * 64))
+        assert len(MonthlySummaryRepository(page).list_all()) == before
+        assert DataVersionRepository(page).fingerprint() == version
+    finally:
+        page.close()
+    fresh = factory()
+    try:
+        assert len(MonthlySummaryRepository(fresh).list_all()) == before + 1
+        assert DataVersionRepository(fresh).fingerprint() != version
+    finally:
+        fresh.close()

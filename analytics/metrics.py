@@ -429,11 +429,13 @@ class WorkloadMetrics:
         """Days from date of service to a case's first billing: median, 90th percentile,
         mean and max, overall and per month of post (or of service). A ticket whose first
         stored posting carries a credit was first billed before the stored packets (the
-        credit reverses it) and is left out."""
+        credit reverses it) and is left out. By service, only the lines served in the range
+        are read (a ticket's lines share its date of service)."""
         first, last = parse_range(date_range, end)
         lags: dict[str, list[int]] = defaultdict(list)
         every: list[int] = []
-        for served, posted in _first_billings(self.charges.posting_events()):
+        served_range = (first, last) if by == "service" else (None, None)
+        for served, posted in _first_billings(self.charges.posting_events(*served_range)):
             when = posted if by == "post" else served
             if (first and when < first) or (last and when > last):
                 continue
@@ -446,14 +448,18 @@ class WorkloadMetrics:
             by_month=[lag_stats(month, lags[month]) for month in sorted(lags)],
         )
 
-    def ticket_sequence(self, as_of: DateLike = None) -> TicketSequence:
+    def ticket_sequence(
+        self, as_of: DateLike = None, served: tuple[DateLike, DateLike] | None = None
+    ) -> TicketSequence:
         """Gaps in the ticket numbers: tickets never posted (open) and tickets that posted
         in a later packet than a higher ticket did (filled by a later packet). Numbers below
         the first ticket served in the first stored month are not judged: they may have
-        posted before it.
+        posted before it. With ``served`` (first, last day) only the tickets served then are
+        read, and the same rule applies to its first month: the audit's bounded window.
         Open gaps count their days missing up to ``as_of`` (default: the end of the latest
-        posting month)."""
-        rows = [row for row in self.cases.ticket_sequence() if row["ticket"].isdigit()]
+        posting month read)."""
+        stored = self.cases.ticket_sequence(*parse_range(served or (None, None)))
+        rows = [row for row in stored if row["ticket"].isdigit()]
         rows.sort(key=lambda row: int(row["ticket"]))
         if not rows:
             return TicketSequence(None, None, 0)

@@ -179,10 +179,12 @@ class ChargeReportingRepository:
             stmt = stmt.where(ChargeTransaction.date_of_post >= posted_from)
         return _rows(self.session, stmt)
 
-    def posting_events(self) -> list[dict[str, Any]]:
+    def posting_events(
+        self, served_from: dt.date | None = None, served_to: dt.date | None = None
+    ) -> list[dict[str, Any]]:
         """One row per ticket and date of post: the earliest date of service of its lines,
         and how many of them are charges (positive) and credits (negative), by ticket and
-        date."""
+        date; only lines served from ``served_from`` to ``served_to`` when given."""
         amount = ChargeTransaction.charge_amount
         stmt = (
             select(
@@ -199,6 +201,7 @@ class ChargeReportingRepository:
             .group_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
             .order_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
         )
+        stmt = _in_range(stmt, ChargeTransaction.date_of_service, served_from, served_to)
         return _rows(self.session, stmt)
 
     def lines(self, filters: dict[str, Any]) -> list[ChargeTransaction]:
@@ -294,8 +297,11 @@ class CaseReportingRepository:
         stmt = _in_range(stmt, date_column, start, end).order_by(MasterCase.anes_time_min)
         return [float(v) for v in self.session.scalars(stmt)]
 
-    def ticket_sequence(self) -> list[dict[str, Any]]:
-        """Every ticket with its date of service and first and last dates of post, by ticket."""
+    def ticket_sequence(
+        self, served_from: dt.date | None = None, served_to: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        """Every ticket (served from ``served_from`` to ``served_to``, when given) with its
+        date of service and first and last dates of post, by ticket."""
         stmt = select(
             MasterCase.ticket,
             MasterCase.date_of_service,
@@ -303,6 +309,7 @@ class CaseReportingRepository:
             MasterCase.last_post_date,
             MasterCase.points,
         ).order_by(MasterCase.ticket)
+        stmt = _in_range(stmt, MasterCase.date_of_service, served_from, served_to)
         return _rows(self.session, stmt)
 
     def cases(self, filters: dict[str, Any]) -> list[MasterCase]:

@@ -400,18 +400,17 @@ class AuditReport:
     match_reasons: dict[str, int]
     basis: str = "chosen"  # why these dates: a key of RANGE_BASES
     reference_from: dt.date | None = None  # first day of the reference window
+    #: The findings of each kind, in order (a page view filters these, not all of them).
+    by_kind: dict[str, list[Finding]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_kind = {kind: [] for kind in KINDS}
+        for finding in self.findings:
+            self.by_kind[finding.kind].append(finding)
 
     @property
     def basis_label(self) -> str:
         return RANGE_BASES[self.basis]
-
-    @cached_property
-    def by_kind(self) -> dict[str, list[Finding]]:
-        """The findings of each kind, in order (a page view filters these, not all)."""
-        out: dict[str, list[Finding]] = {kind: [] for kind in KINDS}
-        for finding in self.findings:
-            out[finding.kind].append(finding)
-        return out
 
     def counts(self) -> dict[str, int]:
         return {kind: len(found) for kind, found in self.by_kind.items()}

@@ -313,7 +313,7 @@ class Comparison:
     unmatched_billed: list[BilledCase] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     """One thing for the billing company to answer, with where to find it."""
 
@@ -371,7 +371,7 @@ class Discrepancies:
     threshold: float
 
 
-@dataclass
+@dataclass(slots=True)
 class TimelineRow:
     date_of_service: str
     ticket: str | None

@@ -141,9 +141,9 @@ def test_the_kept_audit_follows_every_change_of_the_log(web, month_log: bytes) -
     assert missing == len(re.findall(r'<tr data-kind="missing_overdue"', first)) + 1
 
 
-def test_page_says_what_it_audits_and_pages_the_findings(web) -> None:
+def test_page_says_what_it_audits_and_pages_the_findings(web, month_log: bytes) -> None:
     """Without a log: the latest 12 posted months, said so, with the way to widen it; a
-    long list of findings comes in pages."""
+    long list of findings comes 250 a page."""
     page = text(web.get("/audit"))
     said = page[page.index('data-testid="audit-range"') :][:900]
     assert "2025-01-01" in said and "2025-12-31" in said
@@ -152,9 +152,20 @@ def test_page_says_what_it_audits_and_pages_the_findings(web) -> None:
     widen = re.search(r'href="(/audit\?from=[^"]+)" data-testid="audit-everything"', said)
     assert widen
     everything = text(web.get(widen.group(1).replace("&amp;", "&")))
-    assert "the dates you chose" in everything and 'data-testid="audit-everything"' not in everything
-    every = web.get("/audit?from=2023-01-01&to=2025-12-31&kind=overlap")
-    assert 'data-testid="findings-pager"' not in text(every)  # 89 overlaps: one page
-    gaps_and_all = text(web.get("/audit?from=2022-12-01&to=2025-12-31"))
-    shown = len(re.findall(r"<tr data-kind=", gaps_and_all))
-    assert shown <= 250
+    assert "the dates you chose" in everything
+    assert 'data-testid="audit-everything"' not in everything
+
+    upload(web, month_log, "caselog-2024-03.csv")
+    span = "from=2023-01-01&to=2025-12-31"
+    first = text(web.get(f"/audit?{span}"))
+    total = int(re.search(r"All findings\s*\((\d+)\)", first).group(1))
+    assert total > 500  # every billed case of the other months is not in this log
+    rows = re.findall(r'<tr data-kind="(\w+)"', first)
+    assert len(rows) == 250 and 'data-testid="findings-pager"' in first
+    assert f"Page 1 of {-(-total // 250)}" in first and 'rel="next"' in first
+    second = text(web.get(f"/audit?{span}&page=2"))
+    assert len(re.findall(r'<tr data-kind="', second)) == 250 and 'rel="prev"' in second
+    last = text(web.get(f"/audit?{span}&page=999"))
+    assert len(re.findall(r'<tr data-kind="', last)) == total - 250 * (-(-total // 250) - 1)
+    one_kind = text(web.get(f"/audit?{span}&kind=overlap"))
+    assert 'data-testid="findings-pager"' not in one_kind  # 89 overlaps: one page

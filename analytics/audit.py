@@ -36,7 +36,7 @@ from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from analytics.analysis import Chart, Series
-from analytics.cache import cached
+from analytics.cache import bulk_load, cached
 from analytics.caselog import LogRow, ParsedLog
 from analytics.metrics import WorkloadMetrics
 from analytics.periods import month_of
@@ -797,43 +797,46 @@ class BillingAudit:
         threshold: float,
         entries: Sequence[LogEntry],
     ) -> AuditReport:
-        first_period = self.repo.first_period()
-        covered_from = _month_start(first_period) if first_period else None
-        judged = [e for e in entries if covered_from and e.case_date >= covered_from]
-        cases = self.billed_cases(start, end)
-        comparison = match_cases(judged, cases)
-        reference = self.reference(start, end)
+        """The audit over the dates; cyclic garbage collection paused while its objects
+        are built (``bulk_load``)."""
+        with bulk_load():
+            first_period = self.repo.first_period()
+            covered_from = _month_start(first_period) if first_period else None
+            judged = [e for e in entries if covered_from and e.case_date >= covered_from]
+            cases = self.billed_cases(start, end)
+            comparison = match_cases(judged, cases)
+            reference = self.reference(start, end)
 
-        findings: list[Finding] = []
-        findings += self._missing(comparison.unmatched_log, reference)
-        findings += [self._unexpected(case) for case in comparison.unmatched_billed]
-        findings += self._mismatches(comparison.matches, reference)
-        findings += self._duplicates(cases)
-        findings += self._time_arithmetic(cases)
-        findings += self._overlaps(cases)
-        findings += self._base_units(cases, start, end, reference)
-        findings += self._zeroed(cases)
-        findings += self._ticket_gaps(start, end, entries, reference)
-        order = {kind: i for i, kind in enumerate(KINDS)}
-        findings.sort(key=lambda f: (order[f.kind], f.date_of_service or "", f.ticket or ""))
+            findings: list[Finding] = []
+            findings += self._missing(comparison.unmatched_log, reference)
+            findings += [self._unexpected(case) for case in comparison.unmatched_billed]
+            findings += self._mismatches(comparison.matches, reference)
+            findings += self._duplicates(cases)
+            findings += self._time_arithmetic(cases)
+            findings += self._overlaps(cases)
+            findings += self._base_units(cases, start, end, reference)
+            findings += self._zeroed(cases)
+            findings += self._ticket_gaps(start, end, entries, reference)
+            order = {kind: i for i, kind in enumerate(KINDS)}
+            findings.sort(key=lambda f: (order[f.kind], f.date_of_service or "", f.ticket or ""))
 
-        return AuditReport(
-            start=start,
-            end=end,
-            log_rows=len(entries),
-            billed_cases=len(cases),
-            matches=comparison.matches,
-            findings=findings,
-            months=self._months(entries, comparison, threshold),
-            timeline=self._timeline(comparison, reference),
-            lag_p90_days=reference.lag_p90,
-            latest_post=reference.latest_post,
-            not_covered=len(entries) - len(judged),
-            expected=self._expected(findings),
-            match_reasons=dict(Counter(m.reason.split(",")[0] for m in comparison.matches)),
-            basis=basis,
-            reference_from=reference.start,
-        )
+            return AuditReport(
+                start=start,
+                end=end,
+                log_rows=len(entries),
+                billed_cases=len(cases),
+                matches=comparison.matches,
+                findings=findings,
+                months=self._months(entries, comparison, threshold),
+                timeline=self._timeline(comparison, reference),
+                lag_p90_days=reference.lag_p90,
+                latest_post=reference.latest_post,
+                not_covered=len(entries) - len(judged),
+                expected=self._expected(findings),
+                match_reasons=dict(Counter(m.reason.split(",")[0] for m in comparison.matches)),
+                basis=basis,
+                reference_from=reference.start,
+            )
 
     def _range(self, date_range: tuple[Any, Any] | None) -> tuple[dt.date, dt.date, str]:
         """The audited dates and why (a key of RANGE_BASES)."""

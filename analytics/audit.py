@@ -36,7 +36,8 @@ from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from analytics.analysis import Chart, Series
-from analytics.cache import bulk_load, cached
+from analytics.bulk import bulk_load
+from analytics.cache import cached
 from analytics.caselog import LogRow, ParsedLog
 from analytics.metrics import WorkloadMetrics
 from analytics.periods import month_of

@@ -11,11 +11,9 @@ afresh. Cached values are shared between requests and must be treated as read-on
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -87,19 +85,3 @@ def clear() -> None:
     """Forget every cached value (tests, and after a restore replaced the database)."""
     with _lock:
         _store.clear()
-
-
-@contextmanager
-def bulk_load() -> Iterator[None]:
-    """Cyclic garbage collection paused while a figure builds tens of thousands of objects
-    (rows, cases, findings; none in a reference cycle): the collector otherwise rescans the
-    growing heap again and again (half the time of an export of 45,000 charge lines, a
-    third of a 300,000-line audit). Reference counting still frees memory; collection
-    resumes right after, if it ran before."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

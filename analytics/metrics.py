@@ -429,13 +429,11 @@ class WorkloadMetrics:
         """Days from date of service to a case's first billing: median, 90th percentile,
         mean and max, overall and per month of post (or of service). A ticket whose first
         stored posting carries a credit was first billed before the stored packets (the
-        credit reverses it) and is left out. By service, only the lines served in the range
-        are read (a ticket's lines share its date of service)."""
+        credit reverses it) and is left out."""
         first, last = parse_range(date_range, end)
         lags: dict[str, list[int]] = defaultdict(list)
         every: list[int] = []
-        served_range = (first, last) if by == "service" else (None, None)
-        for served, posted in _first_billings(self.charges.posting_events(*served_range)):
+        for served, posted in _first_billings(self.charges.posting_events()):
             when = posted if by == "post" else served
             if (first and when < first) or (last and when > last):
                 continue

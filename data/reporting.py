@@ -179,12 +179,10 @@ class ChargeReportingRepository:
             stmt = stmt.where(ChargeTransaction.date_of_post >= posted_from)
         return _rows(self.session, stmt)
 
-    def posting_events(
-        self, served_from: dt.date | None = None, served_to: dt.date | None = None
-    ) -> list[dict[str, Any]]:
+    def posting_events(self) -> list[dict[str, Any]]:
         """One row per ticket and date of post: the earliest date of service of its lines,
         and how many of them are charges (positive) and credits (negative), by ticket and
-        date; only lines served from ``served_from`` to ``served_to`` when given."""
+        date."""
         amount = ChargeTransaction.charge_amount
         stmt = (
             select(
@@ -201,7 +199,6 @@ class ChargeReportingRepository:
             .group_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
             .order_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
         )
-        stmt = _in_range(stmt, ChargeTransaction.date_of_service, served_from, served_to)
         return _rows(self.session, stmt)
 
     def lines(self, filters: dict[str, Any]) -> list[ChargeTransaction]:

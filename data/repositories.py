@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from data.models import (
@@ -713,7 +713,8 @@ class AuditRepository(_Repository):
             func.row_number()
             .over(partition_by=(*segment, line.split_percent), order_by=order)
             .label("copy"),
-            case((or_(line.note == "S", line.ob_case_position.in_(("E", "M"))), 1), else_=0),
+            line.note,
+            line.ob_case_position,
         ).where(
             line.service_type == "An",
             func.coalesce(line.charge_amount, 0) >= 0,
@@ -721,14 +722,15 @@ class AuditRepository(_Repository):
             or_(line.note.is_(None), line.note != "D"),
         )
         charged = _between(charged, line.date_of_service, start, end).subquery()
-        ticket, served, units, cpt, copy, shared = charged.c
+        ticket, served, units, cpt, copy, note, ob_position = charged.c
+        shared = or_(note == "S", ob_position.in_(("E", "M")))
         stmt = (
             select(
                 ticket.label("ticket"),
                 func.min(served).label("date_of_service"),
                 func.min(cpt).label("cpt"),
                 func.sum(func.coalesce(units, 0)).label("units"),
-                func.max(shared).label("shared"),
+                func.count().filter(shared).label("shared"),
             )
             .where(copy == 1)
             .group_by(ticket)

@@ -29,7 +29,7 @@ from analytics.browse import (
     cpt_table,
     tickets_table,
 )
-from analytics.cache import bulk_load
+from analytics.bulk import bulk_load
 from analytics.compensation import compensation_rows, monthly_figures
 from analytics.metrics import as_date
 from analytics.reports import glance, income_velocity, points_report

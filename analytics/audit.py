@@ -28,7 +28,7 @@ import statistics
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -764,31 +764,27 @@ class BillingAudit:
         """The whole audit over ``date_range`` (default: the stored log's months, else the
         latest DEFAULT_MONTHS posted months). With ``save_matches`` the stored log rows get
         their match (``verified_in_billing``, ``matched_ticket``, reason, confidence); the
-        caller commits. Over the stored log (no ``entries``, no ``save_matches``) the report
-        is kept until the data, the rules or the log change (``analytics.cache``): treat it
-        as read-only."""
+        caller commits. Over the stored log (no ``entries``) the report is kept until the
+        data, the rules or the log change (``analytics.cache``), whatever said the dates (an
+        upload's audit serves the page it redirects to): treat it as read-only."""
         start, end, basis = self._range(date_range)
         if entries is not None:
             chosen = [e for e in entries if start <= e.case_date <= end]
             return self._audit(start, end, basis, threshold, chosen)
-        if not save_matches:
-            return cached(
-                self.session,
-                ("audit.report", start, end, basis, threshold),
-                lambda: self._audit(start, end, basis, threshold, self._stored(start, end)[0]),
-            )
-        stored, rows_by_id = self._stored(start, end)
-        report = self._audit(start, end, basis, threshold, stored)
-        self._save_matches(report.matches, rows_by_id)
-        return report
+        report = cached(
+            self.session,
+            ("audit.report", start, end, threshold),
+            lambda: self._audit(start, end, basis, threshold, self._stored(start, end)),
+        )
+        if save_matches:
+            rows = self.log_repo.find_by_date_range(start, end)
+            self._save_matches(report.matches, {row.id: row for row in rows})
+        return report if report.basis == basis else replace(report, basis=basis)
 
     # ------------------------------------------------------------------ helpers
 
-    def _stored(
-        self, start: dt.date, end: dt.date
-    ) -> tuple[list[LogEntry], dict[int | None, UserCaseLog]]:
-        rows = self.log_repo.find_by_date_range(start, end)
-        return [LogEntry.from_model(row) for row in rows], {row.id: row for row in rows}
+    def _stored(self, start: dt.date, end: dt.date) -> list[LogEntry]:
+        return [LogEntry.from_model(row) for row in self.log_repo.find_by_date_range(start, end)]
 
     def _audit(
         self,

@@ -1181,9 +1181,11 @@ def _audit_page(rejected: Any = None, status: int = 200):  # noqa: ANN202 - a Fl
     """The audit page for the request's query (and the rows refused from an upload)."""
     from analytics.audit import (
         KIND_LABELS,
-        AuditQuery,
+        LOOKBACK_MONTHS,
         BillingAudit,
+        findings_page,
         parse_audit_query,
+        shown_counts,
         shown_findings,
         timeline_chart,
     )
@@ -1192,10 +1194,10 @@ def _audit_page(rejected: Any = None, status: int = 200):  # noqa: ANN202 - a Fl
     audit = BillingAudit(db_session())
     has_log = audit.has_log()
     report = audit.generate_audit_report(query.date_range)
-    counts: dict[str, int] = {}
-    for finding in shown_findings(report, AuditQuery(), has_log):
-        counts[finding.kind] = counts.get(finding.kind, 0) + 1
+    counts = shown_counts(report, has_log)
     findings = shown_findings(report, query, has_log)
+    rows, page, pages = findings_page(findings, query.page)
+    page_args = {"from": report.start, "to": report.end, "kind": query.kind, "month": query.month}
     timeline = [
         row
         for row in report.timeline
@@ -1206,10 +1208,16 @@ def _audit_page(rejected: Any = None, status: int = 200):  # noqa: ANN202 - a Fl
         report=report,
         query=query,
         has_log=has_log,
-        has_packets=_has_packets(),
+        has_packets=audit.has_packets(),
+        stored_span=audit.stored_span(),
+        lookback=LOOKBACK_MONTHS,
         counts=counts,
         labels=KIND_LABELS,
         findings=findings,
+        rows=rows,
+        page=page,
+        pages=pages,
+        page_args={key: value for key, value in page_args.items() if value},
         chart=chart_payload(timeline_chart(report)) if has_log else None,
         timeline=timeline,
         timeline_month=query.month or report.end.isoformat()[:7],

@@ -28,7 +28,7 @@ import statistics
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -36,6 +36,8 @@ from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from analytics.analysis import Chart, Series
+from analytics.bulk import bulk_load
+from analytics.cache import cached
 from analytics.caselog import LogRow, ParsedLog
 from analytics.metrics import WorkloadMetrics
 from analytics.periods import month_of
@@ -78,6 +80,21 @@ MINUTES_TOLERANCE = 5
 NAME_MIN_SCORE = 60
 #: F2 Section 1 time multiplier (points per anesthesia minute), for minute differences.
 POINTS_PER_MINUTE = 0.10
+#: Without a stored case log the audit covers the latest this many posted months (pay
+#: periods) by default; the page's dates, the CLI's --from/--to choose any others.
+DEFAULT_MONTHS = 12
+#: What the audited cases are compared with (each CPT's median points, the base units
+#: earlier cases got, the charge lag, the ticket sequence) comes from the audited dates and
+#: this many months before them: two years hold every CPT the physician does often and
+#: follow changes in billing, and the work no longer grows with the stored history
+#: (docs/audit.md, "Reference window").
+LOOKBACK_MONTHS = 24
+#: Why the audit covers its dates (``AuditReport.basis``).
+RANGE_BASES = {
+    "chosen": "the dates you chose",
+    "case log": "the months of your stored case log",
+    "recent": f"the latest {DEFAULT_MONTHS} posted months (no case log stored)",
+}
 
 
 # --------------------------------------------------------------------------- values
@@ -201,11 +218,11 @@ class BilledCase:
     def page(self) -> int | None:
         return self.first.line.page
 
-    @property
+    @cached_property
     def patient(self) -> str | None:
         return next((b.line.patient_name for b in self.lines if b.line.patient_name), None)
 
-    @property
+    @cached_property
     def first_post(self) -> dt.date | None:
         return min((b.line.date_of_post for b in self.lines if b.line.date_of_post), default=None)
 
@@ -238,21 +255,26 @@ class BilledCase:
                 out.append(line)
         return out
 
-    @property
+    @cached_property
     def start(self) -> int | None:
         starts = [_minutes(line.start_time) for line in self.anesthesia_lines()]
         starts = [s for s in starts if s is not None]
         return min(starts) if starts else None
 
-    @property
+    @cached_property
     def minutes(self) -> float:
         return sum(line.anes_time_min or 0 for line in self.anesthesia_lines())
 
-    @property
+    @cached_property
     def points(self) -> float:
         return sum(b.line.points or 0 for b in self.lines)
 
     @property
+    def net_charges(self) -> float:
+        """Its charges net of credits, over every line."""
+        return sum(b.line.charge_amount or 0 for b in self.lines)
+
+    @cached_property
     def pool(self) -> str | None:
         return next((b.line.sub_pool for b in self.lines if b.line.sub_pool), None)
 
@@ -292,7 +314,7 @@ class Comparison:
     unmatched_billed: list[BilledCase] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     """One thing for the billing company to answer, with where to find it."""
 
@@ -350,7 +372,7 @@ class Discrepancies:
     threshold: float
 
 
-@dataclass
+@dataclass(slots=True)
 class TimelineRow:
     date_of_service: str
     ticket: str | None
@@ -377,13 +399,25 @@ class AuditReport:
     not_covered: int  # logged cases served before the first stored packet's month
     expected: dict[str, ExpectedIncome]
     match_reasons: dict[str, int]
+    basis: str = "chosen"  # why these dates: a key of RANGE_BASES
+    reference_from: dt.date | None = None  # first day of the reference window
+    #: The findings of each kind, in order (a page view filters these, not all of them).
+    by_kind: dict[str, list[Finding]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_kind = {kind: [] for kind in KINDS}
+        for finding in self.findings:
+            self.by_kind[finding.kind].append(finding)
+
+    @property
+    def basis_label(self) -> str:
+        return RANGE_BASES[self.basis]
 
     def counts(self) -> dict[str, int]:
-        counts = Counter(f.kind for f in self.findings)
-        return {kind: counts.get(kind, 0) for kind in KINDS}
+        return {kind: len(found) for kind, found in self.by_kind.items()}
 
     def of_kind(self, kind: str) -> list[Finding]:
-        return [f for f in self.findings if f.kind == kind]
+        return list(self.by_kind.get(kind, []))
 
     def report_rows(self, include_names: bool = False) -> list[dict[str, Any]]:
         """The findings as plain rows for the PDF, Excel and CSV reports."""
@@ -411,6 +445,8 @@ class AuditReport:
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
+            "basis": self.basis,
+            "reference_from": _iso(self.reference_from),
             "log_rows": self.log_rows,
             "billed_cases": self.billed_cases,
             "matched": len(self.matches),
@@ -540,8 +576,38 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def _month_end(day: dt.date) -> dt.date:
-    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
+    if day.month == 12:
+        return day.replace(day=31)
+    return day.replace(day=1, month=day.month + 1) - dt.timedelta(days=1)
+
+
+def _months_from(day: dt.date, months: int) -> dt.date:
+    """First day of the month ``months`` after ``day``'s (before, when negative), kept
+    within the calendar (years 1 to 9999)."""
+    index = min(max(day.year * 12 + day.month - 1 + months, 12), 9999 * 12 + 11)
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _month_start(month: str) -> dt.date:
+    return dt.date(int(month[:4]), int(month[5:7]), 1)
+
+
+@dataclass
+class Reference:
+    """What the audited cases are judged against, from the reference window: the audited
+    dates and the LOOKBACK_MONTHS before them."""
+
+    start: dt.date  # first day of the window
+    latest_post: dt.date | None  # of any stored line
+    lag_p90: float | None  # days from service to first posting, cases served in the window
+    medians: dict[str, float]  # median points of a case per primary CPT, in the window
+
+    @property
+    def pending_cutoff(self) -> dt.date | None:
+        """Logged cases served after it are still within the usual charge lag."""
+        if self.latest_post is None or self.lag_p90 is None:
+            return None
+        return self.latest_post - dt.timedelta(days=self.lag_p90)
 
 
 class BillingAudit:
@@ -551,10 +617,7 @@ class BillingAudit:
         self.session = session
         self.repo = AuditRepository(session)
         self.log_repo = UserCaseLogRepository(session)
-        self._history: dict[str, BilledCase] | None = None
-        self._lag: float | None | bool = False
         self._rates: tuple[dict[str, float], float | None] | None = None
-        self._medians: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ inputs
 
@@ -590,28 +653,43 @@ class BillingAudit:
             return None
         return first.replace(day=1), _month_end(last)
 
-    def _all_cases(self) -> dict[str, BilledCase]:
-        """Every stored billed case (the base-unit history needs the earlier ones too)."""
-        if self._history is None:
-            rows = self.repo.charge_line_rows(None, None)
-            self._history = group_cases(BilledLine(row, row.period) for row in rows)
-        return self._history
+    def recent_range(self) -> tuple[dt.date, dt.date] | None:
+        """The latest DEFAULT_MONTHS posted months (pay periods): the default without a
+        log, so a page view audits a year of cases however long the history is."""
+        last = self.repo.last_period()
+        if last is None:
+            return None
+        latest = _month_start(last)
+        return _months_from(latest, 1 - DEFAULT_MONTHS), _month_end(latest)
+
+    def stored_span(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last stored date of service (to widen the audit to all of it)."""
+        return self.repo.service_date_span()
+
+    def has_packets(self) -> bool:
+        return self.repo.first_period() is not None
 
     def billed_cases(self, start: dt.date, end: dt.date) -> list[BilledCase]:
-        """Billed cases served within the dates, by date of service and ticket."""
+        """Billed cases served within the dates (each from its lines served then), by date
+        of service and ticket."""
+        rows = self.repo.charge_line_rows(start, end)
         cases = [
             c
-            for c in self._all_cases().values()
+            for c in group_cases(BilledLine(row, row.period) for row in rows).values()
             if c.date_of_service and start <= c.date_of_service <= end
         ]
         return sorted(cases, key=lambda c: (c.date_of_service, c.ticket))
 
-    def lag_p90(self) -> float | None:
-        """The physician's own charge lag: 90th percentile of days from service to first
-        posting, over every stored case."""
-        if self._lag is False:
-            self._lag = WorkloadMetrics(self.session).charge_lag().overall.p90_days
-        return self._lag  # type: ignore[return-value]
+    def reference(self, start: dt.date, end: dt.date) -> Reference:
+        """The reference figures for auditing ``start``..``end`` (see ``Reference``)."""
+        window = _months_from(start, -LOOKBACK_MONTHS)
+        lag = WorkloadMetrics(self.session).charge_lag((window, end), by="service")
+        return Reference(
+            start=window,
+            latest_post=self.repo.latest_post_date(),
+            lag_p90=lag.overall.p90_days,
+            medians=self.repo.median_case_points(window, end),
+        )
 
     def current_rates(self) -> tuple[dict[str, float], float | None]:
         """Each pool's $/point rate in its latest packet, and their mean (for cases whose
@@ -642,9 +720,11 @@ class BillingAudit:
         self, expected_cases: Sequence[LogEntry], actual_cases: Sequence[BilledCase]
     ) -> list[Finding]:
         """Logged cases with no billed case: pending when served within the charge lag
-        p90 of the latest date of post, else overdue."""
+        p90 of the latest date of post, else overdue (reference figures from the logged
+        dates and the LOOKBACK_MONTHS before them)."""
         comparison = match_cases(expected_cases, actual_cases)
-        return self._missing(comparison.unmatched_log)
+        days = [e.case_date for e in expected_cases] or [dt.date.today()]
+        return self._missing(comparison.unmatched_log, self.reference(min(days), max(days)))
 
     def detect_discrepancies(
         self, threshold: float = 0.1, date_range: tuple[Any, Any] | None = None
@@ -681,82 +761,105 @@ class BillingAudit:
         entries: Sequence[LogEntry] | None = None,
         save_matches: bool = False,
     ) -> AuditReport:
-        """The whole audit over ``date_range`` (default: the stored log's months). With
-        ``save_matches`` the stored log rows get their match (``verified_in_billing``,
-        ``matched_ticket``, reason, confidence); the caller commits."""
-        start, end = self._range(date_range)
-        if entries is None:
-            stored = self.log_repo.find_by_date_range(start, end)
-            entries = [LogEntry.from_model(row) for row in stored]
-            rows_by_id = {row.id: row for row in stored}
-        else:
-            entries = [e for e in entries if start <= e.case_date <= end]
-            rows_by_id = {}
-        history = self._all_cases()
-        first_period = self.repo.first_period()
-        covered_from = dt.date.fromisoformat(f"{first_period}-01") if first_period else None
-        judged = [e for e in entries if covered_from and e.case_date >= covered_from]
-        cases = self.billed_cases(start, end)
-        comparison = match_cases(judged, cases)
-        if save_matches:
-            self._save_matches(comparison, rows_by_id)
-
-        findings: list[Finding] = []
-        findings += self._missing(comparison.unmatched_log)
-        findings += [self._unexpected(case) for case in comparison.unmatched_billed]
-        findings += self._mismatches(comparison.matches)
-        findings += self._duplicates(cases)
-        findings += self._time_arithmetic(cases)
-        findings += self._overlaps(cases)
-        findings += self._base_units(cases, history)
-        findings += self._zeroed(cases)
-        findings += self._ticket_gaps(start, end, entries)
-        order = {kind: i for i, kind in enumerate(KINDS)}
-        findings.sort(key=lambda f: (order[f.kind], f.date_of_service or "", f.ticket or ""))
-
-        return AuditReport(
-            start=start,
-            end=end,
-            log_rows=len(entries),
-            billed_cases=len(cases),
-            matches=comparison.matches,
-            findings=findings,
-            months=self._months(entries, comparison, threshold),
-            timeline=self._timeline(comparison),
-            lag_p90_days=self.lag_p90(),
-            latest_post=self.repo.post_date_span()[1],
-            not_covered=len(entries) - len(judged),
-            expected=self._expected(findings),
-            match_reasons=dict(Counter(m.reason.split(",")[0] for m in comparison.matches)),
+        """The whole audit over ``date_range`` (default: the stored log's months, else the
+        latest DEFAULT_MONTHS posted months). With ``save_matches`` the stored log rows get
+        their match (``verified_in_billing``, ``matched_ticket``, reason, confidence); the
+        caller commits. Over the stored log (no ``entries``) the report is kept until the
+        data, the rules or the log change (``analytics.cache``), whatever said the dates (an
+        upload's audit serves the page it redirects to): treat it as read-only."""
+        start, end, basis = self._range(date_range)
+        if entries is not None:
+            chosen = [e for e in entries if start <= e.case_date <= end]
+            return self._audit(start, end, basis, threshold, chosen)
+        report = cached(
+            self.session,
+            ("audit.report", start, end, threshold),
+            lambda: self._audit(start, end, basis, threshold, self._stored(start, end)),
         )
+        if save_matches:
+            rows = self.log_repo.find_by_date_range(start, end)
+            self._save_matches(report.matches, {row.id: row for row in rows})
+        return report if report.basis == basis else replace(report, basis=basis)
 
     # ------------------------------------------------------------------ helpers
 
-    def _range(self, date_range: tuple[Any, Any] | None) -> tuple[dt.date, dt.date]:
+    def _stored(self, start: dt.date, end: dt.date) -> list[LogEntry]:
+        return [LogEntry.from_model(row) for row in self.log_repo.find_by_date_range(start, end)]
+
+    def _audit(
+        self,
+        start: dt.date,
+        end: dt.date,
+        basis: str,
+        threshold: float,
+        entries: Sequence[LogEntry],
+    ) -> AuditReport:
+        """The audit over the dates; cyclic garbage collection paused while its objects
+        are built (``bulk_load``)."""
+        with bulk_load():
+            first_period = self.repo.first_period()
+            covered_from = _month_start(first_period) if first_period else None
+            judged = [e for e in entries if covered_from and e.case_date >= covered_from]
+            cases = self.billed_cases(start, end)
+            comparison = match_cases(judged, cases)
+            reference = self.reference(start, end)
+
+            findings: list[Finding] = []
+            findings += self._missing(comparison.unmatched_log, reference)
+            findings += [self._unexpected(case) for case in comparison.unmatched_billed]
+            findings += self._mismatches(comparison.matches, reference)
+            findings += self._duplicates(cases)
+            findings += self._time_arithmetic(cases)
+            findings += self._overlaps(cases)
+            findings += self._base_units(cases, start, end, reference)
+            findings += self._zeroed(cases)
+            findings += self._ticket_gaps(start, end, entries, reference)
+            order = {kind: i for i, kind in enumerate(KINDS)}
+            findings.sort(key=lambda f: (order[f.kind], f.date_of_service or "", f.ticket or ""))
+
+            return AuditReport(
+                start=start,
+                end=end,
+                log_rows=len(entries),
+                billed_cases=len(cases),
+                matches=comparison.matches,
+                findings=findings,
+                months=self._months(entries, comparison, threshold),
+                timeline=self._timeline(comparison, reference),
+                lag_p90_days=reference.lag_p90,
+                latest_post=reference.latest_post,
+                not_covered=len(entries) - len(judged),
+                expected=self._expected(findings),
+                match_reasons=dict(Counter(m.reason.split(",")[0] for m in comparison.matches)),
+                basis=basis,
+                reference_from=reference.start,
+            )
+
+    def _range(self, date_range: tuple[Any, Any] | None) -> tuple[dt.date, dt.date, str]:
+        """The audited dates and why (a key of RANGE_BASES)."""
         start, end = date_range or (None, None)
         start = dt.date.fromisoformat(str(start)) if start else None
         end = dt.date.fromisoformat(str(end)) if end else None
         if start and end and end < start:
             raise ValueError(f"the audit range ends ({end}) before it starts ({start})")
-        if start is None or end is None:
-            default = self.default_range()
-            if default is None:
-                first, last = self.repo.post_date_span()
-                default = (first or dt.date.today(), last or dt.date.today())
-            # One side given: the other from the default, never crossing the given one.
-            if start is not None:
-                end = max(default[1], start)
-            elif end is not None:
-                start = min(default[0], end)
-            else:
-                start, end = default
-        return start, end
+        if start is not None and end is not None:
+            return start, end, "chosen"
+        default, basis = self.default_range(), "case log"
+        if default is None:
+            today = dt.date.today()
+            default, basis = self.recent_range() or (today, today), "recent"
+        # One side given: the other from the default, never crossing the given one.
+        if start is not None:
+            return start, max(default[1], start), "chosen"
+        if end is not None:
+            return min(default[0], end), end, "chosen"
+        return default[0], default[1], basis
 
-    def _save_matches(self, comparison: Comparison, rows: dict[int | None, UserCaseLog]) -> None:
+    def _save_matches(self, matches: Sequence[Match], rows: dict[int | None, UserCaseLog]) -> None:
         for row in rows.values():
             row.verified_in_billing = False
             row.matched_ticket = row.match_reason = row.match_confidence = None
-        for match in comparison.matches:
+        for match in matches:
             row = rows.get(match.entry.id)
             if row is not None:
                 row.verified_in_billing = True
@@ -765,23 +868,12 @@ class BillingAudit:
                 row.match_confidence = match.confidence
         self.session.flush()
 
-    def _cpt_points(self) -> dict[str, float]:
-        """Median points of a billed case per primary CPT (over every stored case)."""
-        if self._medians is None:
-            by_cpt: dict[str, list[float]] = defaultdict(list)
-            for case in self._all_cases().values():
-                if case.cpt_codes and case.points > 0:
-                    by_cpt[case.cpt_codes[0]].append(case.points)
-            self._medians = {cpt: statistics.median(v) for cpt, v in by_cpt.items()}
-        return self._medians
-
-    def _missing(self, entries: Iterable[LogEntry]) -> list[Finding]:
-        latest = self.repo.post_date_span()[1]
-        p90 = self.lag_p90()
-        cutoff = latest - dt.timedelta(days=p90) if latest and p90 is not None else None
-        medians = self._cpt_points()
+    def _missing(self, entries: Sequence[LogEntry], reference: Reference) -> list[Finding]:
+        latest, p90 = reference.latest_post, reference.lag_p90
+        cutoff = reference.pending_cutoff
+        medians = reference.medians
         average = statistics.fmean(medians.values()) if medians else 0.0
-        history = self._all_cases()
+        billed_on = self.repo.service_dates(e.ticket for e in entries if e.ticket)
         out = []
         for entry in entries:
             pending = cutoff is None or entry.case_date > cutoff
@@ -803,10 +895,9 @@ class BillingAudit:
                     f"Served {(latest - entry.case_date).days} days before the latest posting "
                     f"({_iso(latest)}), longer than your usual lag of {p90:.0f} days."
                 )
-            other = history.get(entry.ticket or "")
-            if other is not None:
+            if (entry.ticket or "") in billed_on:
                 detail += (
-                    f" Ticket {other.ticket} was billed for {_iso(other.date_of_service)}: "
+                    f" Ticket {entry.ticket} was billed for {_iso(billed_on[entry.ticket])}: "
                     "check the date."
                 )
             out.append(
@@ -826,7 +917,7 @@ class BillingAudit:
         return out
 
     def _case_finding(self, kind: str, case: BilledCase, detail: str, **extra: Any) -> Finding:
-        values = dict(
+        return Finding(
             kind=kind,
             ticket=case.ticket,
             date_of_service=_iso(case.date_of_service),
@@ -835,9 +926,8 @@ class BillingAudit:
             period=case.period,
             page=case.page,
             patient=case.patient,
+            **extra,
         )
-        values.update(extra)
-        return Finding(**values)
 
     def _line_finding(self, kind: str, billed: BilledLine, detail: str) -> Finding:
         line = billed.line
@@ -860,9 +950,9 @@ class BillingAudit:
             "in your log: was it yours?",
         )
 
-    def _mismatches(self, matches: Iterable[Match]) -> list[Finding]:
+    def _mismatches(self, matches: Iterable[Match], reference: Reference) -> list[Finding]:
         out = []
-        medians = self._cpt_points()
+        medians = reference.medians
         for match in matches:
             entry, case = match.entry, match.case
             where = f"log row {entry.row_number}; matched by {match.reason}"
@@ -920,10 +1010,10 @@ class BillingAudit:
         out = []
         by_content: dict[tuple, list[BilledCase]] = defaultdict(list)
         for case in cases:
-            net = sum(b.line.charge_amount or 0 for b in case.lines)
             d_lines = [b for b in case.lines if b.line.note == "D"]
             if d_lines:
                 first = d_lines[0]
+                net = case.net_charges
                 out.append(
                     self._line_finding(
                         "duplicate",
@@ -942,6 +1032,7 @@ class BillingAudit:
                     counts[key] += -1 if billed.credit else 1
             twice = [key for key, n in counts.items() if n > 1]
             if twice:
+                net = case.net_charges
                 out.append(
                     self._case_finding(
                         "duplicate",
@@ -1024,27 +1115,22 @@ class BillingAudit:
         return out
 
     def _base_units(
-        self, cases: Sequence[BilledCase], history: dict[str, BilledCase]
+        self, cases: Sequence[BilledCase], start: dt.date, end: dt.date, reference: Reference
     ) -> list[Finding]:
         """A case's anesthesia base units unlike the most common value the same CPT got in
-        earlier cases (whole cases only: no shared ``S`` case, no OB middle/end segment)."""
-        in_range = {case.ticket for case in cases}
-        ordered = sorted(
-            (c for c in history.values() if c.date_of_service),
-            key=lambda c: (c.date_of_service, c.ticket),
-        )
+        earlier cases of the reference window (whole cases only: no shared ``S`` case, no OB
+        middle/end segment; each charged segment once, see
+        ``AuditRepository.anesthesia_units``)."""
+        in_range = {case.ticket: case for case in cases}
         seen: dict[str, Counter] = defaultdict(Counter)
         out = []
-        for case in ordered:
-            lines = case.anesthesia_lines()
-            if not lines or any(
-                line.note == "S" or line.ob_case_position in ("E", "M") for line in lines
-            ):
+        for row in self.repo.anesthesia_units(reference.start, end):  # by date of service
+            if row.shared:
                 continue
-            cpt = lines[0].cpt_code or ""
-            units = round(sum(line.anes_base_units or 0 for line in lines), 2)
+            cpt, units = row.cpt or "", round(row.units or 0, 2)
             before = seen[cpt]
-            if case.ticket in in_range and before:
+            case = in_range.get(row.ticket)
+            if case is not None and row.date_of_service >= start and before:
                 usual, times = before.most_common(1)[0]
                 if abs(units - usual) > 0.005:
                     out.append(
@@ -1072,11 +1158,20 @@ class BillingAudit:
         ]
 
     def _ticket_gaps(
-        self, start: dt.date, end: dt.date, entries: Sequence[LogEntry]
+        self, start: dt.date, end: dt.date, entries: Sequence[LogEntry], reference: Reference
     ) -> list[Finding]:
+        """Open gaps whose neighbours were served in the dates, from the sequence of the
+        tickets served from the reference window's start to LOOKBACK_MONTHS after the dates
+        (a ticket served later posts after these gaps opened); days missing counted to the
+        end of the latest posting month."""
         logged = {e.ticket: e for e in entries if e.ticket}
+        latest = reference.latest_post
+        after = _month_end(_months_from(end, LOOKBACK_MONTHS))
+        sequence = WorkloadMetrics(self.session).ticket_sequence(
+            as_of=_month_end(latest) if latest else None, served=(reference.start, after)
+        )
         out = []
-        for gap in WorkloadMetrics(self.session).ticket_sequence().open_gaps:
+        for gap in sequence.open_gaps:
             served = gap.service_after or gap.service_before
             if not served or not start.isoformat() <= served <= end.isoformat():
                 continue
@@ -1135,14 +1230,13 @@ class BillingAudit:
             )
         return out
 
-    def _timeline(self, comparison: Comparison) -> list[TimelineRow]:
+    def _timeline(self, comparison: Comparison, reference: Reference) -> list[TimelineRow]:
         rows = []
         for match in comparison.matches:
             rows.append(self._timeline_row(match.case, "billed"))
         for case in comparison.unmatched_billed:
             rows.append(self._timeline_row(case, "unexpected"))
-        latest = self.repo.post_date_span()[1]
-        p90 = self.lag_p90()
+        latest, p90 = reference.latest_post, reference.lag_p90
         for entry in comparison.unmatched_log:
             pending = latest is None or p90 is None or (latest - entry.case_date).days <= p90
             rows.append(
@@ -1192,6 +1286,8 @@ class BillingAudit:
 
 #: Kinds that need the case log; without one only the others are shown.
 LOG_KINDS = ("missing_pending", "missing_overdue", "unexpected", *MISMATCH_KINDS)
+#: Findings listed per page (a busy group's year can hold thousands of ticket gaps).
+FINDINGS_PER_PAGE = 250
 
 
 def timeline_chart(report: AuditReport) -> Chart:
@@ -1248,12 +1344,14 @@ def timeline_chart(report: AuditReport) -> Chart:
 
 @dataclass
 class AuditQuery:
-    """The audit page's query: dates of service, a finding kind, a service month."""
+    """The audit page's query: dates of service, a finding kind, a service month, and
+    the page of the findings list."""
 
     start: dt.date | None = None
     end: dt.date | None = None
     kind: str | None = None
     month: str | None = None
+    page: int = 1
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -1262,8 +1360,8 @@ class AuditQuery:
 
 
 def parse_audit_query(params: Any) -> AuditQuery:
-    """``from``/``to`` dates, ``kind`` and ``month`` from query parameters; what cannot be
-    read is ignored and said in ``problems``."""
+    """``from``/``to`` dates, ``kind``, ``month`` and ``page`` from query parameters; what
+    cannot be read is ignored and said in ``problems``."""
     query = AuditQuery()
     for name, attribute in (("from", "start"), ("to", "end")):
         value = (params.get(name) or "").strip()
@@ -1285,16 +1383,40 @@ def parse_audit_query(params: Any) -> AuditQuery:
         query.month = month
     elif month:
         query.problems.append("'month' must be a month like 2025-03; ignored.")
+    page = (params.get("page") or "").strip()
+    if page.isdigit() and 0 < int(page) < 10**6:
+        query.page = int(page)
+    elif page:
+        query.problems.append("'page' must be a page number like 2; ignored.")
     return query
 
 
 def shown_findings(report: AuditReport, query: AuditQuery, has_log: bool) -> list[Finding]:
     """The findings the page lists: of the kind and service month asked, and without a
     stored log only the kinds that need none."""
-    return [
-        f
-        for f in report.findings
-        if (has_log or f.kind not in LOG_KINDS)
-        and (query.kind is None or f.kind == query.kind)
-        and (query.month is None or (f.date_of_service or "").startswith(query.month))
-    ]
+    out: list[Finding] = []
+    for kind in [query.kind] if query.kind else KINDS:
+        if has_log or kind not in LOG_KINDS:
+            found = report.by_kind.get(kind, [])
+            if query.month is not None:
+                found = [f for f in found if (f.date_of_service or "").startswith(query.month)]
+            out += found
+    return out
+
+
+def shown_counts(report: AuditReport, has_log: bool) -> dict[str, int]:
+    """How many findings of each kind the page can list (kinds with none left out)."""
+    return {
+        kind: count
+        for kind, count in report.counts().items()
+        if count and (has_log or kind not in LOG_KINDS)
+    }
+
+
+def findings_page(findings: Sequence[Finding], page: int) -> tuple[list[Finding], int, int]:
+    """The findings of one page of the list (FINDINGS_PER_PAGE each), that page (the last
+    one when asked for a later page) and how many pages there are."""
+    pages = max(1, -(-len(findings) // FINDINGS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * FINDINGS_PER_PAGE
+    return list(findings[first : first + FINDINGS_PER_PAGE]), page, pages

@@ -446,14 +446,18 @@ class WorkloadMetrics:
             by_month=[lag_stats(month, lags[month]) for month in sorted(lags)],
         )
 
-    def ticket_sequence(self, as_of: DateLike = None) -> TicketSequence:
+    def ticket_sequence(
+        self, as_of: DateLike = None, served: tuple[DateLike, DateLike] | None = None
+    ) -> TicketSequence:
         """Gaps in the ticket numbers: tickets never posted (open) and tickets that posted
         in a later packet than a higher ticket did (filled by a later packet). Numbers below
         the first ticket served in the first stored month are not judged: they may have
-        posted before it.
+        posted before it. With ``served`` (first, last day) only the tickets served then are
+        read, and the same rule applies to its first month: the audit's bounded window.
         Open gaps count their days missing up to ``as_of`` (default: the end of the latest
-        posting month)."""
-        rows = [row for row in self.cases.ticket_sequence() if row["ticket"].isdigit()]
+        posting month read)."""
+        stored = self.cases.ticket_sequence(*parse_range(served or (None, None)))
+        rows = [row for row in stored if row["ticket"].isdigit()]
         rows.sort(key=lambda row: int(row["ticket"]))
         if not rows:
             return TicketSequence(None, None, 0)

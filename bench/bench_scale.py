@@ -17,8 +17,9 @@ figures come from building the databases (``bench/.cache/*.json``). Tasks:
   checksum) and ``restore_backup`` of that file over a copy of the database;
 - ``forecast``: ``analytics.forecasting.year_end_projection`` (what Insights shows) and a
   12-month ``IncomeForecast`` of total compensation with the default model;
-- ``audit``: ``BillingAudit.generate_audit_report`` with no case log (what /audit computes:
-  every billed case of the whole posted range).
+- ``audit``: ``BillingAudit.generate_audit_report`` with no case log (what the first view
+  of /audit after an import computes: the latest 12 posted months, against the 24 months
+  before them).
 
 ``--extraction`` times ``extract_packet`` over 12 freshly generated packets (pages/s);
 ``--demo`` times ``setup_app.build_demo`` (generate 36 months + extract + import).

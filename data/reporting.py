@@ -294,8 +294,11 @@ class CaseReportingRepository:
         stmt = _in_range(stmt, date_column, start, end).order_by(MasterCase.anes_time_min)
         return [float(v) for v in self.session.scalars(stmt)]
 
-    def ticket_sequence(self) -> list[dict[str, Any]]:
-        """Every ticket with its date of service and first and last dates of post, by ticket."""
+    def ticket_sequence(
+        self, served_from: dt.date | None = None, served_to: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        """Every ticket (served from ``served_from`` to ``served_to``, when given) with its
+        date of service and first and last dates of post, by ticket."""
         stmt = select(
             MasterCase.ticket,
             MasterCase.date_of_service,
@@ -303,6 +306,7 @@ class CaseReportingRepository:
             MasterCase.last_post_date,
             MasterCase.points,
         ).order_by(MasterCase.ticket)
+        stmt = _in_range(stmt, MasterCase.date_of_service, served_from, served_to)
         return _rows(self.session, stmt)
 
     def cases(self, filters: dict[str, Any]) -> list[MasterCase]:

@@ -692,20 +692,103 @@ class AuditRepository(_Repository):
                 ChargeTransaction.ticket, ChargeTransaction.date_of_post, ChargeTransaction.id
             )
         )
-        if start:
-            stmt = stmt.where(ChargeTransaction.date_of_service >= start)
-        if end:
-            stmt = stmt.where(ChargeTransaction.date_of_service <= end)
+        stmt = _between(stmt, ChargeTransaction.date_of_service, start, end)
         return list(self.session.execute(stmt))
 
-    def post_date_span(self) -> tuple[dt.date | None, dt.date | None]:
-        """The first and latest date of post of any stored line."""
-        posted = ChargeTransaction.date_of_post
-        row = self.session.execute(select(func.min(posted), func.max(posted))).one()
-        return row[0], row[1]
+    def anesthesia_units(self, start: dt.date, end: dt.date) -> list[Any]:
+        """Per ticket with charged anesthesia lines served in range (``An`` lines that are
+        not credits, negative charge or minutes, nor ``D`` reposts; each segment, same CPT,
+        times and split, once: its first posting): ``ticket``, ``date_of_service`` (the
+        earliest), ``cpt`` (of its first such line), ``units`` (their anesthesia base units
+        summed) and ``shared`` (1 if one is an ``S`` line or an OB middle/end segment); by
+        date of service and ticket. One aggregate query, for the audit's base-unit check."""
+        line = ChargeTransaction
+        order = (line.date_of_post, line.id)
+        segment = (line.ticket, line.cpt_code, line.start_time, line.stop_time)
+        charged = select(
+            line.ticket,
+            line.date_of_service,
+            line.anes_base_units,
+            func.first_value(line.cpt_code).over(partition_by=line.ticket, order_by=order),
+            func.row_number()
+            .over(partition_by=(*segment, line.split_percent), order_by=order)
+            .label("copy"),
+            line.note,
+            line.ob_case_position,
+        ).where(
+            line.service_type == "An",
+            func.coalesce(line.charge_amount, 0) >= 0,
+            func.coalesce(line.anes_time_min, 0) >= 0,
+            or_(line.note.is_(None), line.note != "D"),
+        )
+        charged = _between(charged, line.date_of_service, start, end).subquery()
+        ticket, served, units, cpt, copy, note, ob_position = charged.c
+        shared = or_(note == "S", ob_position.in_(("E", "M")))
+        stmt = (
+            select(
+                ticket.label("ticket"),
+                func.min(served).label("date_of_service"),
+                func.min(cpt).label("cpt"),
+                func.sum(func.coalesce(units, 0)).label("units"),
+                func.count().filter(shared).label("shared"),
+            )
+            .where(copy == 1)
+            .group_by(ticket)
+            .order_by(func.min(served), ticket)
+        )
+        return list(self.session.execute(stmt))
+
+    def service_dates(self, tickets: Iterable[str]) -> dict[str, dt.date | None]:
+        """Each stored ticket's date of service (its first line's that has one)."""
+        out: dict[str, dt.date | None] = {}
+        wanted = sorted(set(tickets))
+        for i in range(0, len(wanted), 500):
+            stmt = (
+                select(ChargeTransaction.ticket, ChargeTransaction.date_of_service)
+                .where(ChargeTransaction.ticket.in_(wanted[i : i + 500]))
+                .order_by(
+                    ChargeTransaction.ticket, ChargeTransaction.date_of_post, ChargeTransaction.id
+                )
+            )
+            for ticket, served in self.session.execute(stmt):
+                if out.get(ticket) is None:
+                    out[ticket] = served
+        return out
+
+    def median_case_points(self, start: dt.date, end: dt.date) -> dict[str, float]:
+        """Median points of the cases served in range that have points, per primary CPT (one
+        aggregate query: each CPT's middle case, or the mean of its two middle ones)."""
+        by_cpt = {"partition_by": MasterCase.primary_cpt}
+        ranked = select(
+            MasterCase.primary_cpt.label("cpt"),
+            MasterCase.points.label("points"),
+            func.row_number().over(**by_cpt, order_by=MasterCase.points).label("rank"),
+            func.count().over(**by_cpt).label("cases"),
+        ).where(MasterCase.points > 0, MasterCase.primary_cpt.is_not(None))
+        ranked = _between(ranked, MasterCase.date_of_service, start, end).subquery()
+        middle = or_(
+            ranked.c.rank == (ranked.c.cases + 1) // 2, ranked.c.rank == (ranked.c.cases + 2) // 2
+        )
+        stmt = select(ranked.c.cpt, func.avg(ranked.c.points)).where(middle).group_by(ranked.c.cpt)
+        return {cpt: float(median) for cpt, median in self.session.execute(stmt) if cpt}
+
+    def latest_post_date(self) -> dt.date | None:
+        """The latest date of post of any stored line."""
+        return self.session.scalar(select(func.max(ChargeTransaction.date_of_post)))
+
+    def service_date_span(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last date of service of any stored line (two index look-ups)."""
+        served = ChargeTransaction.date_of_service
+        return (
+            self.session.scalar(select(func.min(served))),
+            self.session.scalar(select(func.max(served))),
+        )
 
     def first_period(self) -> str | None:
         return self.session.scalar(select(func.min(Packet.period)))
+
+    def last_period(self) -> str | None:
+        return self.session.scalar(select(func.max(Packet.period)))
 
     def case_log_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of these row keys are stored already."""
@@ -784,6 +867,8 @@ class DataVersionRepository(_Repository):
             ).scalar_subquery(),
             select(func.max(AsmgRule.effective_date)).scalar_subquery(),
             *tail(UserCaseLog),
+            # A log removed and another of as many rows stored gets the same ids again.
+            select(func.max(UserCaseLog.created_at)).scalar_subquery(),
             *tail(PlannedTimeOff),
             select(func.sum(PlannedTimeOff.weeks)).scalar_subquery(),
         )

@@ -9,11 +9,9 @@ unless the caller asks for them (``include_names``).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,6 +29,7 @@ from analytics.browse import (
     cpt_table,
     tickets_table,
 )
+from analytics.bulk import bulk_load
 from analytics.compensation import compensation_rows, monthly_figures
 from analytics.metrics import as_date
 from analytics.reports import glance, income_velocity, points_report
@@ -188,20 +187,6 @@ def _sum_columns(columns: list[Column], rows: list[dict[str, Any]], skip: tuple 
         if column.kind in ("money", "points", "number", "int") and column.key not in skip:
             sums[column.key] = round(sum(r.get(column.key) or 0 for r in rows), 4)
     return sums
-
-
-@contextmanager
-def _bulk_load() -> Iterator[None]:
-    """Cyclic garbage collection paused while the analytics layer builds tens of thousands
-    of rows: the collector otherwise rescans the growing heap again and again (half the
-    time of 45,000 charge lines). Collection resumes, and runs, right after."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _from_page(page: TablePage, request: ExportRequest, note: str = "") -> ExportTable:
@@ -767,7 +752,7 @@ def build_export(session: Session, entity: str, request: ExportRequest) -> Expor
             f"Cannot export '{entity[:40]}': choose one of {', '.join(sorted(ENTITY_LABELS))}."
         )
     try:
-        with _bulk_load():
+        with bulk_load():
             data = builder(session, request)
     except ImportError as missing:  # forecast/audit need their own libraries
         raise ExportError(

@@ -14,10 +14,30 @@ from pathlib import Path
 
 import pytest
 
-from analytics.audit import KINDS, BillingAudit, LogEntry, match_cases, name_score
+from analytics.audit import (
+    DEFAULT_MONTHS,
+    FINDINGS_PER_PAGE,
+    KINDS,
+    LOOKBACK_MONTHS,
+    AuditQuery,
+    BillingAudit,
+    LogEntry,
+    findings_page,
+    match_cases,
+    name_score,
+    parse_audit_query,
+    shown_counts,
+    shown_findings,
+)
 from analytics.caselog import parse_case_log
+from analytics.metrics import WorkloadMetrics
 from data.db import make_engine, make_session_factory, session_scope
-from data.repositories import UserCaseLogRepository
+from data.repositories import (
+    AuditRepository,
+    ChargeTransactionRepository,
+    DataVersionRepository,
+    UserCaseLogRepository,
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +79,7 @@ def audited(demo_copy: str, packets_dir: Path):
 def test_finds_exactly_the_planted_discrepancies(audited, truth) -> None:
     parsed, stored, audit, report, _session = audited
     assert stored.added == len(parsed.rows) == sum(t["cases_logged"] for t in truth)
-    billed = set(audit._all_cases())
+    billed = ChargeTransactionRepository(audit.session).all_tickets()
     logged = {row.ticket for row in parsed.rows}
     mistyped = {m["ticket"]: m["logged"] for t in truth for m in t["mistyped_ticket"]}
 
@@ -261,3 +281,131 @@ def test_line_checks_fire_on_altered_billing(demo_db: Path, tmp_path: Path) -> N
     assert after["time_arithmetic"] == before["time_arithmetic"] + 1
     assert after["base_units"] == before["base_units"] + 1
     assert after["duplicate"] == before["duplicate"] + 1
+
+
+def test_default_range_is_the_log_or_the_latest_posted_months(demo_db: Path) -> None:
+    """With a log: its months; without: the latest DEFAULT_MONTHS pay periods, whatever
+    the length of the history; the reference window starts LOOKBACK_MONTHS earlier."""
+    engine = make_engine(f"sqlite:///{demo_db}")
+    session = make_session_factory(engine)()
+    try:
+        report = BillingAudit(session).generate_audit_report()
+        assert (report.start, report.end, report.basis) == (
+            dt.date(2025, 1, 1),
+            dt.date(2025, 12, 31),
+            "recent",
+        )
+        assert DEFAULT_MONTHS == 12 and "latest 12 posted months" in report.basis_label
+        assert report.reference_from == dt.date(2023, 1, 1) and LOOKBACK_MONTHS == 24
+        served = {f.date_of_service for f in report.findings if f.date_of_service}
+        assert served and min(served) >= "2025-01-01" and max(served) <= "2025-12-31"
+        chosen = BillingAudit(session).generate_audit_report(("2024-03-01", None))
+        assert (chosen.start, chosen.end, chosen.basis) == (
+            dt.date(2024, 3, 1),
+            dt.date(2025, 12, 31),
+            "chosen",
+        )
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def test_the_audit_over_everything_equals_the_unbounded_one(audited) -> None:
+    """Over the log's 36 months the reference window (24 months before them, and them)
+    holds every stored case: the figures are the whole history's. Each CPT's median and
+    the charge lag, recomputed here from every stored case, are the report's."""
+    import statistics
+
+    from data.models import MasterCase
+
+    _parsed, _stored, audit, report, session = audited
+    assert report.basis == "case log" and report.reference_from <= dt.date(2021, 1, 1)
+    lag = WorkloadMetrics(session).charge_lag().overall.p90_days
+    assert report.lag_p90_days == lag
+    points: dict[str, list[float]] = {}
+    for case in session.query(MasterCase).filter(MasterCase.points > 0):
+        points.setdefault(case.primary_cpt, []).append(case.points)
+    medians = AuditRepository(session).median_case_points(dt.date(1990, 1, 1), report.end)
+    assert medians == pytest.approx({cpt: statistics.median(v) for cpt, v in points.items()})
+    missing = report.of_kind("missing_overdue")
+    assert all(f.points == pytest.approx(medians[f.cpt_codes[0]]) for f in missing)
+
+
+def test_base_unit_facts_from_sql_agree_with_the_cases(audited) -> None:
+    """``AuditRepository.anesthesia_units`` (one aggregate query) gives, for every billed
+    case, the CPT, base units and shared flag of its charged anesthesia lines exactly as
+    ``BilledCase.anesthesia_lines`` picks them (credits, D reposts, rebills left out)."""
+    _parsed, _stored, audit, report, session = audited
+    cases = audit.billed_cases(report.start, report.end)
+    expected = {}
+    for case in cases:
+        lines = case.anesthesia_lines()
+        if lines:
+            shared = any(line.note == "S" or line.ob_case_position in ("E", "M") for line in lines)
+            units = round(sum(line.anes_base_units or 0 for line in lines), 2)
+            expected[case.ticket] = (case.date_of_service, lines[0].cpt_code, units, shared)
+    rows = AuditRepository(session).anesthesia_units(report.start, report.end)
+    got = {r.ticket: (r.date_of_service, r.cpt, round(r.units, 2), bool(r.shared)) for r in rows}
+    assert got == expected and len(got) > 4000
+    assert any(shared for *_rest, shared in got.values())  # OB middle/end segments exist
+    assert [r.date_of_service for r in rows] == sorted(r.date_of_service for r in rows)
+
+
+def test_ticket_gaps_from_the_window_equal_the_whole_sequence(demo_db: Path) -> None:
+    """A late range reads the ticket sequence from its reference window only; the open
+    gaps it reports are those the whole stored sequence has there."""
+    engine = make_engine(f"sqlite:///{demo_db}")
+    session = make_session_factory(engine)()
+    try:
+        start, end = dt.date(2025, 6, 1), dt.date(2025, 8, 31)
+        report = BillingAudit(session).generate_audit_report((start, end), entries=[])
+        assert report.reference_from == dt.date(2023, 6, 1)  # later than the first packet
+        everything = [
+            gap.ticket
+            for gap in WorkloadMetrics(session).ticket_sequence().open_gaps
+            if start.isoformat() <= (gap.service_after or gap.service_before) <= end.isoformat()
+        ]
+        assert [f.ticket for f in report.of_kind("ticket_gap")] == everything and everything
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def test_page_helpers_list_findings_by_kind_month_and_page(audited) -> None:
+    _parsed, _stored, _audit, report, _session = audited
+    every = shown_findings(report, AuditQuery(), has_log=True)
+    assert every == report.findings
+    counts = shown_counts(report, has_log=True)
+    assert sum(counts.values()) == len(report.findings) and 0 not in counts.values()
+    without_log = shown_counts(report, has_log=False)
+    assert "unexpected" not in without_log and without_log["ticket_gap"] == counts["ticket_gap"]
+    march = shown_findings(report, parse_audit_query({"month": "2024-03"}), True)
+    assert march == [f for f in report.findings if f.date_of_service.startswith("2024-03")]
+    unexpected = shown_findings(report, AuditQuery(kind="unexpected"), True)
+    assert unexpected == report.of_kind("unexpected")
+
+    rows, page, pages = findings_page(every, 2)
+    assert page == 2 and pages == -(-len(every) // FINDINGS_PER_PAGE) and pages > 1
+    assert rows == every[FINDINGS_PER_PAGE : 2 * FINDINGS_PER_PAGE]
+    assert findings_page(every, 999)[1:] == (pages, pages)
+    assert findings_page([], 3) == ([], 1, 1)
+    assert parse_audit_query({"page": "x"}).problems and parse_audit_query({"page": "3"}).page == 3
+
+
+def test_a_new_log_changes_the_data_version_even_with_the_same_ids(session) -> None:
+    """A stored log removed and another of as many rows stored reuses the row ids: the
+    fingerprint the cached audit is keyed by must still change."""
+    from analytics.caselog import parse_case_log
+
+    first = parse_case_log(b"date,ticket,cpt\n3/4/24,73117474,29827\n", "a.csv")
+    second = parse_case_log(b"date,ticket,cpt\n3/5/24,73117475,29881\n", "b.csv")
+    audit = BillingAudit(session)
+    audit.store_log(first)
+    session.commit()
+    before = DataVersionRepository(session).fingerprint()
+    audit.clear_log()
+    audit.store_log(second)
+    session.commit()
+    after = DataVersionRepository(session).fingerprint()
+    assert UserCaseLogRepository(session).count() == 1
+    assert before != after

@@ -115,3 +115,57 @@ def test_bad_queries_and_report_without_log(web) -> None:
     assert web.get("/audit/report?fmt=pdf").status_code == 400
     assert web.get("/audit/report?fmt=doc").status_code == 400
     assert web.post("/audit/clear").status_code == 400  # no CSRF token
+
+
+def test_the_kept_audit_follows_every_change_of_the_log(web, month_log: bytes) -> None:
+    """The page's audit is kept until the data changes: an upload, a removal and another
+    log of as many rows (same row ids again) each show at once."""
+    span = "from=2024-03-01&to=2024-03-31"
+    token = csrf_token(web)
+    assert 'data-testid="no-log"' in text(web.get(f"/audit?{span}"))
+    assert text(web.get(f"/audit?{span}")).count('data-kind="unexpected"') == 0
+
+    upload(web, month_log, "caselog-2024-03.csv", token)
+    first = text(web.get(f"/audit?{span}&kind=missing_overdue"))
+    assert "73199999" not in first and len(re.findall(r'<tr data-kind="missing_overdue"', first))
+
+    web.post("/audit/clear", data={"csrf_token": token})
+    assert 'data-testid="no-log"' in text(web.get(f"/audit?{span}"))
+    # The same 149 rows but one: a ticket never billed, served on a day with no such case.
+    other = month_log.replace(b"2024-03-01,73117475,29881", b"2024-03-02,73199999,01967", 1)
+    assert other != month_log
+    upload(web, other, "other.csv", token)
+    second = text(web.get(f"/audit?{span}&kind=missing_overdue"))
+    assert "73199999" in second
+    missing = len(re.findall(r'<tr data-kind="missing_overdue"', second))
+    assert missing == len(re.findall(r'<tr data-kind="missing_overdue"', first)) + 1
+
+
+def test_page_says_what_it_audits_and_pages_the_findings(web, month_log: bytes) -> None:
+    """Without a log: the latest 12 posted months, said so, with the way to widen it; a
+    long list of findings comes 250 a page."""
+    page = text(web.get("/audit"))
+    said = page[page.index('data-testid="audit-range"') :][:900]
+    assert "2025-01-01" in said and "2025-12-31" in said
+    assert "the latest 12 posted months (no case log stored)" in said
+    assert "24 months before them (from 2023-01-01)" in said
+    widen = re.search(r'href="(/audit\?from=[^"]+)" data-testid="audit-everything"', said)
+    assert widen
+    everything = text(web.get(widen.group(1).replace("&amp;", "&")))
+    assert "the dates you chose" in everything
+    assert 'data-testid="audit-everything"' not in everything
+
+    upload(web, month_log, "caselog-2024-03.csv")
+    span = "from=2023-01-01&to=2025-12-31"
+    first = text(web.get(f"/audit?{span}"))
+    total = int(re.search(r"All findings\s*\((\d+)\)", first).group(1))
+    assert total > 500  # every billed case of the other months is not in this log
+    rows = re.findall(r'<tr data-kind="(\w+)"', first)
+    assert len(rows) == 250 and 'data-testid="findings-pager"' in first
+    assert f"Page 1 of {-(-total // 250)}" in first and 'rel="next"' in first
+    second = text(web.get(f"/audit?{span}&page=2"))
+    assert len(re.findall(r'<tr data-kind="', second)) == 250 and 'rel="prev"' in second
+    last = text(web.get(f"/audit?{span}&page=999"))
+    assert len(re.findall(r'<tr data-kind="', last)) == total - 250 * (-(-total // 250) - 1)
+    one_kind = text(web.get(f"/audit?{span}&kind=overlap"))
+    assert 'data-testid="findings-pager"' not in one_kind  # 89 overlaps: one page

@@ -421,7 +421,10 @@ def simulate(start: str, months: int, seed: int, params: PracticeParams | None =
     cases.sort(key=lambda c: (c.day, c.start))
     for i, case in enumerate(cases):
         case.seq = seq0 + i
-        case.ticket = f"{number}{case.seq % 100000:05d}"
+        # Five digits after the physician number, as the packets print them; a group-sized
+        # history (the 300,000-line benchmark) runs past 99,999 and gets more digits
+        # rather than reusing numbers (which would merge unrelated cases).
+        case.ticket = f"{number}{case.seq:05d}"
 
     no_posting = tuple(add_months(start, k) for k in params.no_posting_offsets)
     switch = add_months(start, params.med_rate_switch_offset)

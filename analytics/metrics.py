@@ -527,18 +527,6 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _first_billings(events: list[dict]) -> Iterable[tuple[dt.date, dt.date]]:
-    """(date of service, date of first post) per ticket, from events sorted by ticket and
-    date of post."""
-    previous = None
-    for event in events:
-        if event["ticket"] == previous:
-            continue
-        previous = event["ticket"]
-        if event["charge_lines"] and not event["credit_lines"]:
-            yield event["date_of_service"], event["date_of_post"]
-
-
 def _shares(rows: list[dict], key: str, count_key: str) -> list[MixShare]:
     cases = sum(int(row[count_key]) for row in rows) or 1
     points = sum(float(row["points"]) for row in rows) or 1.0

@@ -246,28 +246,6 @@ class ChargeReportingRepository:
             stmt = stmt.where(ChargeTransaction.date_of_post <= until)
         return _rows(self.session, stmt)
 
-    def posting_events(self) -> list[dict[str, Any]]:
-        """One row per ticket and date of post: the earliest date of service of its lines,
-        and how many of them are charges (positive) and credits (negative), by ticket and
-        date."""
-        amount = ChargeTransaction.charge_amount
-        stmt = (
-            select(
-                ChargeTransaction.ticket,
-                ChargeTransaction.date_of_post,
-                func.min(ChargeTransaction.date_of_service).label("date_of_service"),
-                func.sum(case((amount > 0, 1), else_=0)).label("charge_lines"),
-                func.sum(case((amount < 0, 1), else_=0)).label("credit_lines"),
-            )
-            .where(
-                ChargeTransaction.date_of_post.is_not(None),
-                ChargeTransaction.date_of_service.is_not(None),
-            )
-            .group_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
-            .order_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
-        )
-        return _rows(self.session, stmt)
-
     def first_posting_lags(
         self,
         *,
@@ -440,8 +418,8 @@ class CaseReportingRepository:
     def ticket_number_gaps(self, from_ticket: str | None = None) -> list[dict[str, Any]]:
         """Neighbouring tickets (numbers, in numeric order, from ``from_ticket`` on) whose
         numbers differ by more than one: ``ticket``, ``date_of_service``, ``next_ticket``,
-        ``next_date_of_service``, ``next_first_post_date`` and ``later_first_post``, the
-        earliest first date of post of every higher ticket. Found in SQL (window
+        ``next_date_of_service`` and ``later_first_post``, the earliest first date of post
+        of every higher ticket. Found in SQL (window
         functions), so only the gaps come back, not every case."""
         m = MasterCase
         number = cast(m.ticket, BigInteger)
@@ -455,7 +433,6 @@ class CaseReportingRepository:
             _lag(m.ticket, order).label("next_ticket"),
             _lag(number, order).label("next_number"),
             _lag(m.date_of_service, order).label("next_date_of_service"),
-            _lag(m.first_post_date, order).label("next_first_post_date"),
             func.min(m.first_post_date)
             .over(order_by=order, rows=(None, -1))
             .label("later_first_post"),
@@ -469,7 +446,6 @@ class CaseReportingRepository:
                 rows.c.date_of_service,
                 rows.c.next_ticket,
                 rows.c.next_date_of_service,
-                rows.c.next_first_post_date,
                 rows.c.later_first_post,
             )
             .where(rows.c.next_number - rows.c.number > 1)

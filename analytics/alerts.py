@@ -78,11 +78,11 @@ def unusual_drops(
     alerts = []
     for metric in metrics:
         info = metric_info(metric)
-        values = comparison.monthly_values(metric)
-        present = sorted(m for m, v in values.items() if v is not None)
-        if not present:
+        month = period or comparison.latest_month(metric)
+        if month is None:
             continue
-        month = period or present[-1]
+        # Only the months compared are read (charges: their lines, not every line stored).
+        values = comparison.monthly_values(metric, start=month_add(month, -window))
         value = values.get(month)
         history = [
             v for k in range(1, window + 1) if (v := values.get(month_add(month, -k))) is not None

@@ -246,6 +246,10 @@ class ChargeReportingRepository:
             stmt = stmt.where(ChargeTransaction.date_of_post <= until)
         return _rows(self.session, stmt)
 
+    def last_post_date(self) -> dt.date | None:
+        """The newest date of post of any line."""
+        return self.session.scalar(select(func.max(ChargeTransaction.date_of_post)))
+
     def first_posting_lags(
         self,
         *,

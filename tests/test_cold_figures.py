@@ -11,6 +11,7 @@ from dataclasses import asdict
 import pytest
 from sqlalchemy import select
 
+from analytics.comparisons import PeriodComparison
 from analytics.compensation import month_figures, monthly_figures, read_monthly_figures
 from analytics.metrics import WorkloadMetrics, lag_stats
 from analytics.overview import build_overview
@@ -134,3 +135,15 @@ def test_open_ticket_gaps_found_in_sql_are_the_sequences_open_gaps(imported, as_
     assert found == expected
     assert len(found) >= 5
     assert all(gap.previous_ticket < gap.ticket < gap.next_ticket for gap in found)
+
+
+@pytest.mark.parametrize("metric", ["total_compensation", "net_pay", "points", "charges", "cases"])
+def test_months_read_from_a_start_are_those_of_every_month(imported, metric):
+    comparison = PeriodComparison(imported)
+    every = comparison.monthly_values(metric)
+    present = [month for month, value in every.items() if value is not None]
+    assert len(present) >= 30
+    assert comparison.latest_month(metric) == max(present)
+    for start in ("2023-01", "2024-12", "2025-12"):
+        since = comparison.monthly_values(metric, start=start)
+        assert since == {month: value for month, value in every.items() if month >= start}

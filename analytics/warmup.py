@@ -3,8 +3,9 @@
 Each task calls the entry point its page calls, with the page's default query, so the
 figures land under the keys the page reads and the first click after an import is served
 from the cache. Cheap, often-visited pages first; the insights page (alerts, the year-end
-projection) last. To warm another page, add a :class:`~analytics.cache.WarmTask` calling
-its public entry point (the forecast and audit pages are not warmed yet).
+projection) and the forecast's base case last. To warm another page, add a
+:class:`~analytics.cache.WarmTask` calling its public entry point, read-only (the audit
+page is not warmed yet).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from analytics.analysis import all_charts
 from analytics.browse import cases_table, cpt_table, filter_choices, tickets_table
 from analytics.cache import WarmTask
 from analytics.compensation import compensation_rows, stored_period_window
+from analytics.forecasting import forecast_view
 from analytics.insights import build_insights
 from analytics.overview import build_overview
 
@@ -41,4 +43,5 @@ WARM_TASKS: list[WarmTask] = [
     WarmTask("compensation", _compensation),
     WarmTask("analysis charts", _analysis),
     WarmTask("insights", lambda session: build_insights(session, DEFAULT_QUERY)),
+    WarmTask("forecast", forecast_view),  # the base case (the page's own GET keeps it)
 ]

@@ -34,6 +34,8 @@ WARMED = {
     "all_alerts",
     "charge_lag",
     "pipeline_rows",
+    "forecast_data",
+    "forecast_view",
 }
 
 

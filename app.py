@@ -12,6 +12,7 @@ Content-Security-Policy (no inline scripts).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import errno
 import io
@@ -140,6 +141,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _setup_log_privacy(app)
     _setup_errors(app)
     _setup_routes(app)
+    _setup_cache_warming(app)
     return app
 
 
@@ -158,6 +160,10 @@ def _setup_config(app: Flask, overrides: dict[str, Any]) -> None:
         # One request may carry many packets; each file is capped at 25 MB by UploadStore.
         MAX_CONTENT_LENGTH=400 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
+        # Warm the cached figures in the background after data changes (analytics/cache.py):
+        # None means on unless TESTING; a test turns it on with True.
+        CACHE_WARMING=None,
+        CACHE_WARMING_POLL_SECONDS=30.0,
     )
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
@@ -211,6 +217,40 @@ def _setup_database(app: Flask) -> None:
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
         end_read_snapshot()
+
+
+def _setup_cache_warming(app: Flask) -> None:
+    """Start the cache warmer (analytics/cache.py) on the database the app serves: it warms
+    now, after each change made here (:func:`data_changed`) and when another process (the
+    import CLI) changed the data, checked every ``CACHE_WARMING_POLL_SECONDS``."""
+    enabled = app.config.get("CACHE_WARMING")
+    if not (enabled if enabled is not None else not app.config.get("TESTING")):
+        return
+    from analytics.cache import CacheWarmer
+    from analytics.warmup import WARM_TASKS
+
+    mode = "demo" if app.config.get("DEMO") else "user"
+    warmer = CacheWarmer(
+        app.extensions["databases"].factory(mode),
+        WARM_TASKS,
+        poll_seconds=float(app.config["CACHE_WARMING_POLL_SECONDS"]),
+    )
+    app.extensions["cache_warmer"] = warmer
+    warmer.start()
+
+
+def data_changed() -> None:
+    """After a route committed a change to the data: have the cache warmer recompute the
+    cached figures in the background (returns at once; nothing when warming is off)."""
+    warmer = current_app.extensions.get("cache_warmer")
+    if warmer is not None:
+        warmer.poke()
+
+
+def _warmer_paused() -> Any:
+    """A context in which the cache warmer keeps off the database (a restore)."""
+    warmer = current_app.extensions.get("cache_warmer")
+    return warmer.paused() if warmer is not None else contextlib.nullcontext()
 
 
 def demo_mode() -> bool:
@@ -468,6 +508,7 @@ def _setup_import_routes(app: Flask) -> None:
                 rows.append({"result": ImportResult(name, ERROR, rejected.message), "token": None})
                 continue
             rows.append(_import_upload(store, token, name, **options))
+        data_changed()
         return render_template("upload_results.html", rows=rows)
 
     @app.post("/upload/<token>")
@@ -494,6 +535,7 @@ def _setup_import_routes(app: Flask) -> None:
             flash(f"Nothing was replaced: {problem}", "error")
             return redirect(url_for("dashboard"))
         rows = [_import_upload(store, token, name, **options)]
+        data_changed()
         return render_template("upload_results.html", rows=rows)
 
     @app.route("/packets/<int:packet_id>/delete", methods=["GET", "POST"])
@@ -509,6 +551,7 @@ def _setup_import_routes(app: Flask) -> None:
             return redirect(url_for("dashboard"))
         end_read_snapshot()
         result = PacketLoader(session_factory()).delete_packet(packet_id)
+        data_changed()
         flash(result.message if result else "That packet was already deleted.", "success")
         return redirect(url_for("dashboard"))
 
@@ -525,6 +568,7 @@ def _setup_import_routes(app: Flask) -> None:
             return redirect(url_for("delete_all"))
         end_read_snapshot()
         removed = PacketLoader(session_factory()).delete_all()
+        data_changed()
         flash(f"Deleted all data: {removed} packets and everything derived from them.", "success")
         return redirect(url_for("dashboard"))
 
@@ -803,6 +847,7 @@ def _setup_rules_routes(app: Flask) -> None:
             return redirect(url_for("asmg_rules"))
         with session_scope(session_factory()) as session:
             change = add_rule(session, rule)
+        data_changed()
         flash(change.message, "success")
         return redirect(url_for("asmg_rules"))
 
@@ -810,6 +855,7 @@ def _setup_rules_routes(app: Flask) -> None:
     def asmg_rules_adopt():  # noqa: ANN202
         with session_scope(session_factory()) as session:
             added = adopt_rules_from_packets(session)
+        data_changed()
         flash(f"{added} rule(s) taken from your packets' F2 pages; cases recomputed.", "success")
         return redirect(url_for("asmg_rules"))
 
@@ -820,6 +866,7 @@ def _setup_rules_routes(app: Flask) -> None:
             return redirect(url_for("asmg_rules"))
         with session_scope(session_factory()) as session:
             change = delete_rule(session, rule_id)
+        data_changed()
         flash(change.message, "success" if change.rule_id is None else "error")
         return redirect(url_for("asmg_rules"))
 
@@ -950,14 +997,16 @@ def _setup_backup_routes(app: Flask) -> None:
         end_read_snapshot()
         databases = app.extensions["databases"]
         engine = databases.engine("demo" if demo_mode() else "user")
-        engine.dispose()  # a restore needs every connection to the file closed
-        try:
-            result = backup_store().restore_backup(info.path)
-        except (BackupError, OSError) as exc:
-            flash(f"Nothing was restored: {exc}", "error")
-            return redirect(url_for("backups"))
-        finally:
+        with _warmer_paused():  # a restore needs every connection to the file closed
             engine.dispose()
+            try:
+                result = backup_store().restore_backup(info.path)
+            except (BackupError, OSError) as exc:
+                flash(f"Nothing was restored: {exc}", "error")
+                return redirect(url_for("backups"))
+            finally:
+                engine.dispose()
+        data_changed()
         flash(result.message, "success")
         return redirect(url_for("backups"))
 
@@ -1257,6 +1306,7 @@ def _setup_audit_routes(app: Flask) -> None:
             audit = BillingAudit(session)
             stored = audit.store_log(parsed)
             audit.generate_audit_report(save_matches=True)
+        data_changed()
         first, last = parsed.date_span
         flash(
             f"{name}: {len(parsed.rows)} case(s) read; {stored.added} new stored, "
@@ -1293,6 +1343,7 @@ def _setup_audit_routes(app: Flask) -> None:
 
         with session_scope(session_factory()) as session:
             report = BillingAudit(session).generate_audit_report(save_matches=True)
+        data_changed()
         flash(
             f"Matched your stored log again: {len(report.matches)} of {report.log_rows} "
             "logged cases are verified in billing.",
@@ -1309,6 +1360,7 @@ def _setup_audit_routes(app: Flask) -> None:
             return redirect(url_for("audit"))
         with session_scope(session_factory()) as session:
             removed = BillingAudit(session).clear_log()
+        data_changed()
         flash(f"Removed your stored case log ({removed} rows). Packets are untouched.", "success")
         return redirect(url_for("audit"))
 
@@ -1389,6 +1441,7 @@ def _setup_forecast_routes(app: Flask) -> None:
         else:
             with session_scope(session_factory()) as session:
                 flash(set_time_off(session, month, weeks, note), "success")
+            data_changed()
         return redirect(url_for("forecast"))
 
 
@@ -1499,6 +1552,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if scheduler is not None:
             scheduler.stop()
+        if "cache_warmer" in app.extensions:
+            app.extensions["cache_warmer"].stop()
 
 
 if __name__ == "__main__":

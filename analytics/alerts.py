@@ -28,8 +28,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from analytics.cache import cached
 from analytics.comparisons import PeriodComparison, metric_info
-from analytics.metrics import WorkloadMetrics, as_date
+from analytics.metrics import ChargeLag, WorkloadMetrics, as_date
 from analytics.periods import month_add
 from data.reporting import CheckReportingRepository, PoolReportingRepository
 from data.repositories import MonthlySummaryRepository
@@ -77,11 +78,11 @@ def unusual_drops(
     alerts = []
     for metric in metrics:
         info = metric_info(metric)
-        values = comparison.monthly_values(metric)
-        present = sorted(m for m, v in values.items() if v is not None)
-        if not present:
+        month = period or comparison.latest_month(metric)
+        if month is None:
             continue
-        month = period or present[-1]
+        # Only the months compared are read (charges: their lines, not every line stored).
+        values = comparison.monthly_values(metric, start=month_add(month, -window))
         value = values.get(month)
         history = [
             v for k in range(1, window + 1) if (v := values.get(month_add(month, -k))) is not None
@@ -118,7 +119,7 @@ def ticket_gap_alerts(session: Session, as_of: str | None = None) -> list[Alert]
     ``as_of`` (default: the latest stored pay period) than the usual charge lag, the 90th
     percentile of days from service to first billing."""
     metrics = WorkloadMetrics(session)
-    usual = metrics.charge_lag().overall.p90_days
+    usual = _charge_lag(session).overall.p90_days
     latest = MonthlySummaryRepository(session).latest()
     as_of = as_of or (latest.period if latest else None)
     if usual is None or as_of is None:
@@ -126,7 +127,7 @@ def ticket_gap_alerts(session: Session, as_of: str | None = None) -> list[Alert]
     usual_days = math.ceil(usual)
     end = as_date(as_of, end=True)
     alerts = []
-    for gap in metrics.ticket_sequence(as_of).open_gaps:
+    for gap in metrics.open_ticket_gaps(as_of):
         served = gap.service_before or gap.service_after
         if served is None:
             continue
@@ -156,6 +157,12 @@ def ticket_gap_alerts(session: Session, as_of: str | None = None) -> list[Alert]
             )
         )
     return sorted(alerts, key=lambda alert: alert.drilldown["date_of_service"], reverse=True)
+
+
+def _charge_lag(session: Session) -> ChargeLag:
+    """Every stored case's charge lag by posting month, computed once per data version
+    (the ticket-gap and the lag-spike rules both read it; shared, do not change it)."""
+    return cached(session, "charge_lag", lambda: WorkloadMetrics(session).charge_lag())
 
 
 def rate_drops(
@@ -206,7 +213,7 @@ def charge_lag_spikes(
 ) -> list[Alert]:
     """The posting month ``period`` (default: the latest) whose median lag exceeds
     ``factor`` × the median of the previous ``window`` months' medians by ``min_days``."""
-    months = {row.period: row for row in WorkloadMetrics(session).charge_lag().by_month}
+    months = {row.period: row for row in _charge_lag(session).by_month}
     if not months:
         return []
     period = period or max(months)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from analytics.compensation import MonthFigures, monthly_figures
 from analytics.metrics import COUNTED_CASE_MIN_POINTS, DateLike, parse_range
-from analytics.periods import month_add, month_range
+from analytics.periods import month_add, month_of, month_range
 from data.reporting import CaseReportingRepository, ChargeReportingRepository
 
 
@@ -247,22 +247,25 @@ class PeriodComparison:
         return self._figures
 
     def monthly_values(
-        self, metric: str, pool: str | None = None, by: str | None = None
+        self, metric: str, pool: str | None = None, by: str | None = None, start: str | None = None
     ) -> dict[str, float | None]:
         """The metric's value per month (``YYYY-MM``), oldest first. ``pool`` narrows pay
         and F2 metrics to one pool (and workload to the cases of that pool); ``by`` switches
-        workload between service and posting month."""
+        workload between service and posting month; ``start`` leaves out the months before
+        it (and reads only the lines and cases of the rest)."""
         if ":" in metric:
             metric, pool = metric.split(":", 1)
         info = metric_info(metric)
+        figures = [f for f in self.figures() if not start or f.period >= start]
+        first_day, _ = parse_range(start, None)
         reader = self._readers().get(info.name)
         if reader is not None:
-            return {f.period: reader(f, pool) for f in self.figures()}
+            return {f.period: reader(f, pool) for f in figures}
         if info.name == "charges":
             rows = ChargeReportingRepository(self.session).totals(
-                ["month", "pool"] if pool else ["month"], by=by or "post"
+                ["month", "pool"] if pool else ["month"], by=by or "post", start=first_day
             )
-            charged: dict[str, float | None] = {f.period: 0.0 for f in self.figures()}
+            charged: dict[str, float | None] = {f.period: 0.0 for f in figures}
             for row in rows:
                 if not pool or row["pool"] == pool:
                     charged[row["month"]] = round(float(row["charge_amount"]), 2)
@@ -270,6 +273,7 @@ class PeriodComparison:
         rows = CaseReportingRepository(self.session).totals(
             ["month", "pool"] if pool else ["month"],
             by=by or "service",
+            start=first_day,
             min_points=COUNTED_CASE_MIN_POINTS,
         )
         values: dict[str, float | None] = {}
@@ -284,6 +288,20 @@ class PeriodComparison:
                 4,
             )
         return values
+
+    def latest_month(self, metric: str) -> str | None:
+        """The newest month :meth:`monthly_values` gives a value for (read without summing
+        every month: the newest pay period, or for charges also the newest date of post)."""
+        info = metric_info(metric)
+        reader = self._readers().get(info.name)
+        if reader is None and info.name != "charges":
+            present = [m for m, v in self.monthly_values(metric).items() if v is not None]
+            return max(present, default=None)
+        months = [f.period for f in self.figures() if reader is None or reader(f, None) is not None]
+        if reader is None:
+            posted = ChargeReportingRepository(self.session).last_post_date()
+            months += [month_of(posted)] if posted else []
+        return max(months, default=None)
 
     @staticmethod
     def _readers() -> dict[str, Callable[[MonthFigures, str | None], float | None]]:

@@ -7,14 +7,16 @@ payroll stub, and the F2 pages (points M, adjusted points N, rate O, pay S per p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from analytics.cache import cached
 from analytics.periods import PeriodWindow, period_window
 from data.models import CompensationLine, Packet
+from data.reporting import PacketFiguresRepository
 from data.repositories import MonthlySummaryRepository
 
 CLINICAL = "Clinical Compensation Subject to Overhead"
@@ -28,6 +30,7 @@ TAXES = "Employee Payroll Taxes Withheld"
 AFTER_TAX_COMPENSATION = "After Tax Compensation"
 AFTER_TAX_ITEMS = "After Tax Items"
 NET_PAY = "Net Compensation/Net Pay"
+GROSS_EARNINGS = "Gross Earnings"  # the payroll stub's line
 
 #: Figure name -> (report section, human label). The figure is the section's subtotal,
 #: or for a stand-alone total line, that line.
@@ -88,9 +91,10 @@ class MonthFigures:
         return self.all_pools.points if self.all_pools else None
 
 
-def section_figure(lines: list[CompensationLine], section: str) -> CompensationLine | None:
+def section_figure(lines: Iterable[Any], section: str) -> Any:
     """The line that carries a section's figure: its subtotal, else its only labelled line
-    (the stand-alone totals such as Total Compensation are their own section)."""
+    (the stand-alone totals such as Total Compensation are their own section). ``lines`` are
+    :class:`CompensationLine` objects or records with the same fields."""
     in_section = [line for line in lines if line.section == section]
     subtotal = next((line for line in in_section if line.subtotal), None)
     if subtotal is not None:
@@ -101,20 +105,31 @@ def section_figure(lines: list[CompensationLine], section: str) -> CompensationL
 
 def month_figures(packet: Packet) -> MonthFigures:
     """Read one packet's figures (see the module docstring)."""
+    return _figures(packet, packet.compensation_lines, packet.payroll_lines, packet.pool_reports)
+
+
+def _figures(
+    packet: Any, compensation: Iterable[Any], payroll: Iterable[Any], pages: Iterable[Any]
+) -> MonthFigures:
+    """A packet's figures from its compensation lines, payroll lines and F2 pages, given as
+    ORM objects or as records with the same field names (the packet's id as ``id``)."""
     figures = MonthFigures(
         period=packet.period,
         packet_id=packet.id,
         source_file=packet.source_file,
         pay_date=packet.pay_date.isoformat() if packet.pay_date else None,
     )
+    by_section: dict[str, list[Any]] = {}
+    for line in compensation:
+        by_section.setdefault(line.section, []).append(line)
     for name, (section, _label) in SECTION_FIGURES.items():
-        line = section_figure(packet.compensation_lines, section)
+        line = section_figure(by_section.get(section, []), section)
         figures.values[name] = line.period_to_date if line else None
         figures.ytd[name] = line.year_to_date if line else None
-    gross = next((line for line in packet.payroll_lines if line.label == "Gross Earnings"), None)
+    gross = next((line for line in payroll if line.label == GROSS_EARNINGS), None)
     if gross is not None:
         figures.gross_earnings, figures.gross_earnings_ytd = gross.current, gross.ytd
-    for report in packet.pool_reports:
+    for report in pages:
         pool = PoolFigures(
             pool=report.pool,
             name=report.name,
@@ -139,22 +154,43 @@ def monthly_figures(
     """Figures of every stored pay period from ``start`` to ``end`` (``YYYY-MM``), oldest
     first, with each packet's charge-line and failed-check counts. Read once per data
     version (see ``analytics/cache.py``): the figures are shared, do not change them."""
-    months = cached(session, "monthly_figures", lambda: _read_monthly_figures(session))
+    months = cached(session, "monthly_figures", lambda: read_monthly_figures(session))
     low, high = (start or "")[:7], (end or "9999-99")[:7]
     return [month for month in months if low <= month.period <= high]
 
 
-def _read_monthly_figures(session: Session) -> list[MonthFigures]:
+def read_monthly_figures(
+    session: Session, start: str | None = None, end: str | None = None
+) -> list[MonthFigures]:
+    """:func:`monthly_figures` of ``start``..``end`` read afresh (not cached): a page that
+    needs one month (the dashboard's latest) reads that month alone."""
     repo = MonthlySummaryRepository(session)
-    lines = repo.charge_line_counts()
-    failed = repo.failed_check_counts()
+    lines = repo.charge_line_counts(start, end)
+    failed = repo.failed_check_counts(start, end)
+    figures_repo = PacketFiguresRepository(session)
+    sections = [section for section, _label in SECTION_FIGURES.values()]
+    compensation = _by_packet(figures_repo.compensation_lines(sections, start, end))
+    payroll = _by_packet(figures_repo.payroll_lines(GROSS_EARNINGS, start, end))
+    pages = _by_packet(figures_repo.pool_pages(start, end))
     months = []
-    for packet in repo.find_with_reports(None, None):
-        figures = month_figures(packet)
+    for packet in figures_repo.packets(start, end):
+        figures = _figures(
+            packet,
+            compensation.get(packet.id, []),
+            payroll.get(packet.id, []),
+            pages.get(packet.id, []),
+        )
         figures.charge_lines = lines.get(packet.id, 0)
         figures.failed_checks = failed.get(packet.id, 0)
         months.append(figures)
     return months
+
+
+def _by_packet(records: Iterable[Any]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = {}
+    for record in records:
+        grouped.setdefault(record.packet_id, []).append(record)
+    return grouped
 
 
 def stored_period_window(session: Session, params: Mapping[str, str]) -> PeriodWindow:

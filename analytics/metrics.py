@@ -433,13 +433,12 @@ class WorkloadMetrics:
         first, last = parse_range(date_range, end)
         lags: dict[str, list[int]] = defaultdict(list)
         every: list[int] = []
-        for served, posted in _first_billings(self.charges.posting_events()):
-            when = posted if by == "post" else served
-            if (first and when < first) or (last and when > last):
-                continue
-            lag = (posted - served).days
-            lags[month_of(when)].append(lag)
-            every.append(lag)
+        # Counted in SQL (tickets per month and lag); a credit in the first posting leaves
+        # the ticket out.
+        for row in self.charges.first_posting_lags(by=by, start=first, end=last):
+            if row["charges"] and not row["credits"]:
+                lags[row["month"]] += [row["lag_days"]] * row["tickets"]
+                every += [row["lag_days"]] * row["tickets"]
         return ChargeLag(
             by=by,
             overall=lag_stats("overall", every),
@@ -480,17 +479,56 @@ class WorkloadMetrics:
             gaps=list(_gaps(rows, as_of_day)),
         )
 
+    def open_ticket_gaps(self, as_of: DateLike = None) -> list[TicketGap]:
+        """:meth:`ticket_sequence`'s open gaps (the same gaps, the same figures), found in
+        SQL: only the neighbours of each gap are read, not every case."""
+        span = self.cases.numbered_ticket_span()
+        if span["first_post"] is None:
+            return []
+        first_month = month_of(span["first_post"])
+        start = self.cases.first_numbered_ticket_served_from(as_date(first_month))
+        width = len(start or self.cases.first_numbered_ticket_served_from(None) or "")
+        as_of_day = as_date(as_of, end=True) or as_date(month_of(span["last_post"]), end=True)
+        assert as_of_day is not None
+        return [
+            _open_gap(
+                f"{number:0{width}d}",
+                (row["ticket"], row["date_of_service"]),
+                (row["next_ticket"], row["next_date_of_service"]),
+                row["later_first_post"],
+                as_of_day,
+            )
+            for row in self.cases.ticket_number_gaps(start)
+            for number in range(int(row["ticket"]) + 1, int(row["next_ticket"]))
+        ]
 
-def _first_billings(events: list[dict]) -> Iterable[tuple[dt.date, dt.date]]:
-    """(date of service, date of first post) per ticket, from events sorted by ticket and
-    date of post."""
-    previous = None
-    for event in events:
-        if event["ticket"] == previous:
-            continue
-        previous = event["ticket"]
-        if event["charge_lines"] and not event["credit_lines"]:
-            yield event["date_of_service"], event["date_of_post"]
+
+def _open_gap(
+    ticket: str,
+    before: tuple[str, dt.date | None],
+    after: tuple[str, dt.date | None],
+    opened: dt.date | None,
+    as_of: dt.date,
+) -> TicketGap:
+    """A ticket never posted between the tickets ``before`` and ``after`` (each a ticket and
+    its date of service); ``opened``: when a higher ticket first posted."""
+    return TicketGap(
+        ticket=ticket,
+        status="open",
+        previous_ticket=before[0],
+        next_ticket=after[0],
+        service_after=_iso(before[1]),
+        service_before=_iso(after[1]),
+        missing_since=_iso(opened) or as_of.isoformat(),
+        missing_since_period=month_of(opened or as_of),
+        filled_on=None,
+        filled_period=None,
+        days_missing=(as_of - opened).days if opened else None,
+    )
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _shares(rows: list[dict], key: str, count_key: str) -> list[MixShare]:
@@ -520,10 +558,7 @@ def _gaps(rows: list[dict], as_of: dt.date) -> Iterable[TicketGap]:
         if posted and (earliest is None or posted < earliest):
             earliest = posted
     width = len(rows[0]["ticket"])
-
-    def iso(day: dt.date | None) -> str | None:
-        return day.isoformat() if day else None
-
+    iso = _iso
     for i, row in enumerate(rows):
         posted, seen = row["first_post_date"], since[i]
         if posted and seen and month_of(posted) > month_of(seen):
@@ -548,16 +583,10 @@ def _gaps(rows: list[dict], as_of: dt.date) -> Iterable[TicketGap]:
         if since[i + 1] and (opened is None or since[i + 1] < opened):
             opened = since[i + 1]
         for number in range(int(row["ticket"]) + 1, int(following["ticket"])):
-            yield TicketGap(
-                ticket=f"{number:0{width}d}",
-                status="open",
-                previous_ticket=row["ticket"],
-                next_ticket=following["ticket"],
-                service_after=iso(row["date_of_service"]),
-                service_before=iso(following["date_of_service"]),
-                missing_since=iso(opened) or as_of.isoformat(),
-                missing_since_period=month_of(opened or as_of),
-                filled_on=None,
-                filled_period=None,
-                days_missing=(as_of - opened).days if opened else None,
+            yield _open_gap(
+                f"{number:0{width}d}",
+                (row["ticket"], row["date_of_service"]),
+                (following["ticket"], following["date_of_service"]),
+                opened,
+                as_of,
             )

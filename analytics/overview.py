@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from analytics.cache import cached
-from analytics.compensation import MonthFigures, monthly_figures
+from analytics.compensation import MonthFigures, read_monthly_figures
+from data.reporting import PacketFiguresRepository
 from data.repositories import ChargeFilters, ChargeTransactionRepository, MonthlySummaryRepository
 
 
@@ -49,8 +50,10 @@ def build_overview(session: Session) -> Overview:
 
 
 def _read_overview(session: Session) -> Overview:
+    # Every page pays for this the first time after an import: a few aggregate queries
+    # and the latest month's figures alone, never all of them.
     repo = MonthlySummaryRepository(session)
-    packets = repo.list_all()
+    packets = PacketFiguresRepository(session).packets()
     failed = repo.failed_check_counts()
     lines = repo.charge_line_counts()
     rows = [
@@ -71,11 +74,11 @@ def _read_overview(session: Session) -> Overview:
         packets=rows,
     )
     if overview.latest_period:
-        (overview.latest,) = monthly_figures(
+        (overview.latest,) = read_monthly_figures(
             session, overview.latest_period, overview.latest_period
         )[-1:]
-        posted = ChargeTransactionRepository(session).search(
-            ChargeFilters(post_month=overview.latest_period), limit=0
+        posted = ChargeTransactionRepository(session).search_totals(
+            ChargeFilters(post_month=overview.latest_period)
         )
-        overview.latest_cases = int(posted.sums["tickets"])
+        overview.latest_cases = int(posted["tickets"])
     return overview

@@ -22,6 +22,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from analytics.cache import cached
+from analytics.metrics import as_date
 from analytics.periods import month_add, month_range
 from data.reporting import ChargeReportingRepository, PoolReportingRepository
 
@@ -200,7 +202,18 @@ def pay_pipeline(session: Session, as_of: str | None = None, history: int = 12) 
 
     ``history`` posting months are listed per pool (fully paid ones included, so a chart
     shows the schedule running out); only the last five can still have points to come.
+    Computed once per data version and month (the insights cards and table both show it):
+    the result is shared, do not change it.
     """
+    as_of = as_of or PoolReportingRepository(session).latest_period()
+    return cached(
+        session,
+        ("pay_pipeline", as_of, history),
+        lambda: _pay_pipeline(session, as_of, history),
+    )
+
+
+def _pay_pipeline(session: Session, as_of: str | None, history: int) -> PayPipeline:
     ledger = PointsLedger(session, as_of)
     as_of = ledger.latest if as_of is None else as_of
     pipeline = PayPipeline(as_of=as_of)
@@ -244,7 +257,11 @@ def _by_service_month(
     """Line points grouped by service month, each posting month's share still to come."""
     rates = {pool.pool: pool.rate for pool in pipeline.pools}
     rows: dict[tuple[str, str], ServiceMonthPipeline] = {}
-    for row in ChargeReportingRepository(session).points_by_service_and_post_month():
+    # Lines served before the listed months count only while their posting month still has
+    # points to come (posted within the listed months): read those months' lines alone.
+    for row in ChargeReportingRepository(session).points_by_service_and_post_month(
+        since=as_date(months[0]), until=as_date(as_of, end=True)
+    ):
         if row["post_month"] > as_of or row["service_month"] is None:
             continue
         key = (row["pool"] or "", row["service_month"])

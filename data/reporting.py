@@ -11,9 +11,23 @@ figure belongs to and every other rule is the caller's.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, case, func, literal, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -21,11 +35,14 @@ from sqlalchemy.sql.functions import FunctionElement
 from data.models import (
     ChargeTransaction,
     CheckResult,
+    CompensationLine,
     MasterCase,
     Packet,
+    PayrollLine,
     PoolAdjustedPoints,
     PoolReport,
 )
+from data.repositories import in_periods
 
 #: Bucket name -> strftime format (SQLite). Weeks and quarters are rolled up from days
 #: by the caller, since SQLite has no ISO week or quarter format everywhere.
@@ -75,6 +92,43 @@ def _date_text_sqlite(element: _DateText, compiler: Any, **kw: Any) -> str:
 def _date_text_postgresql(element: _DateText, compiler: Any, **kw: Any) -> str:
     pattern, column = list(element.clauses)
     return f"to_char({compiler.process(column, **kw)}, '{_PG_FORMATS[pattern.value]}')"
+
+
+def _sql_expression(name: str, type_: Any, sqlite: str, postgresql: str) -> type:
+    """A SQL expression element written from a template per database (``{0}``, ``{1}``:
+    its arguments), for what SQLite and PostgreSQL spell differently."""
+    element = type(name, (FunctionElement,), {"type": type_, "inherit_cache": True})
+
+    def writer(template: str) -> Callable[..., str]:
+        def write(element: FunctionElement, compiler: Any, **kw: Any) -> str:
+            return template.format(*(compiler.process(arg, **kw) for arg in element.clauses))
+
+        return write
+
+    compiles(element)(writer(sqlite))
+    compiles(element, "postgresql")(writer(postgresql))
+    return element
+
+
+#: Whole days from the first date to the second (dates without a time).
+_DaysBetween = _sql_expression(
+    "_DaysBetween",
+    Integer(),
+    sqlite="CAST(round(julianday({1}) - julianday({0})) AS INTEGER)",
+    postgresql="({1} - {0})",
+)
+#: True for text made of digits only (a ticket number).
+_AllDigits = _sql_expression(
+    "_AllDigits",
+    Boolean(),
+    sqlite="({0} != '' AND {0} NOT GLOB '*[^0-9]*')",
+    postgresql="({0} ~ '^[0-9]+$')",
+)
+
+
+def _lag(column: Any, order: tuple[Any, ...]) -> ColumnElement:
+    """The row before's ``column`` in ``order`` (typed like the column: dates stay dates)."""
+    return func.lag(column, type_=column.type).over(order_by=order)
 
 
 def _bucket(column: Any, bucket: str) -> ColumnElement:
@@ -156,10 +210,16 @@ class ChargeReportingRepository:
         return _rows(self.session, stmt)
 
     def points_by_service_and_post_month(
-        self, posted_from: dt.date | None = None
+        self,
+        posted_from: dt.date | None = None,
+        *,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
     ) -> list[dict[str, Any]]:
         """Line points by pool, month of service and month of post (the pay pipeline's
-        service-month view); with ``posted_from``, only lines posted on or after that day."""
+        service-month view); with ``posted_from``, only lines posted on or after that day;
+        with ``since``, only lines served or posted on or after it; with ``until``, only
+        lines posted on or before it."""
         service = _bucket(ChargeTransaction.date_of_service, "month").label("service_month")
         post = _bucket(ChargeTransaction.date_of_post, "month").label("post_month")
         pool = ChargeTransaction.sub_pool.label("pool")
@@ -177,29 +237,68 @@ class ChargeReportingRepository:
         )
         if posted_from is not None:
             stmt = stmt.where(ChargeTransaction.date_of_post >= posted_from)
+        if since is not None:
+            stmt = stmt.where(
+                (ChargeTransaction.date_of_service >= since)
+                | (ChargeTransaction.date_of_post >= since)
+            )
+        if until is not None:
+            stmt = stmt.where(ChargeTransaction.date_of_post <= until)
         return _rows(self.session, stmt)
 
-    def posting_events(self) -> list[dict[str, Any]]:
-        """One row per ticket and date of post: the earliest date of service of its lines,
-        and how many of them are charges (positive) and credits (negative), by ticket and
-        date."""
-        amount = ChargeTransaction.charge_amount
-        stmt = (
-            select(
-                ChargeTransaction.ticket,
-                ChargeTransaction.date_of_post,
-                func.min(ChargeTransaction.date_of_service).label("date_of_service"),
-                func.sum(case((amount > 0, 1), else_=0)).label("charge_lines"),
-                func.sum(case((amount < 0, 1), else_=0)).label("credit_lines"),
+    def last_post_date(self) -> dt.date | None:
+        """The newest date of post of any line."""
+        return self.session.scalar(select(func.max(ChargeTransaction.date_of_post)))
+
+    def first_posting_lags(
+        self,
+        *,
+        by: str = "post",
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> list[dict[str, Any]]:
+        """How many tickets' first posting came how many days after their date of service,
+        by month: one row per ``month`` (of that first date of post, or with ``by="service"``
+        of the date of service), ``lag_days``, whether that posting has charge lines
+        (``charges``) and credit lines (``credits``), with the count of ``tickets``. A
+        ticket's first posting is its earliest date of post among lines with both dates;
+        its date of service is the earliest of that posting's lines. Only first postings
+        whose ``by`` date lies within ``start``..``end`` are counted (those tickets are read
+        alone). One aggregate in SQL: the result has a row per month and lag, not per line."""
+        c = ChargeTransaction
+        amount = c.charge_amount
+        postings = select(
+            c.ticket,
+            c.date_of_post,
+            func.min(c.date_of_service).label("date_of_service"),
+            func.sum(case((amount > 0, 1), else_=0)).label("charge_lines"),
+            func.sum(case((amount < 0, 1), else_=0)).label("credit_lines"),
+            func.row_number().over(partition_by=c.ticket, order_by=c.date_of_post).label("nth"),
+        ).where(c.date_of_post.is_not(None), c.date_of_service.is_not(None))
+        date_column = self.date_column(by)
+        if start is not None or end is not None:
+            postings = postings.where(
+                c.ticket.in_(_in_range(select(c.ticket), date_column, start, end))
             )
-            .where(
-                ChargeTransaction.date_of_post.is_not(None),
-                ChargeTransaction.date_of_service.is_not(None),
-            )
-            .group_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
-            .order_by(ChargeTransaction.ticket, ChargeTransaction.date_of_post)
+        first = postings.group_by(c.ticket, c.date_of_post).subquery()
+        when = first.c.date_of_post if by == "post" else first.c.date_of_service
+        month = _bucket(when, "month").label("month")
+        lag = _DaysBetween(first.c.date_of_service, first.c.date_of_post).label("lag_days")
+        charges = (first.c.charge_lines > 0).label("charges")
+        credits = (first.c.credit_lines > 0).label("credits")
+        stmt = _in_range(
+            select(month, lag, charges, credits, func.count().label("tickets")).where(
+                first.c.nth == 1
+            ),
+            when,
+            start,
+            end,
         )
-        return _rows(self.session, stmt)
+        stmt = stmt.group_by(month, lag, charges, credits).order_by(month, lag)
+        return [
+            {**row, "charges": bool(row["charges"]), "credits": bool(row["credits"])}
+            for row in _rows(self.session, stmt)
+        ]
 
     def lines(self, filters: dict[str, Any]) -> list[ChargeTransaction]:
         """The lines behind an aggregate (drill-down): ``by``, ``start``, ``end``, any of the
@@ -309,6 +408,59 @@ class CaseReportingRepository:
         stmt = _in_range(stmt, MasterCase.date_of_service, served_from, served_to)
         return _rows(self.session, stmt)
 
+    def numbered_ticket_span(self) -> dict[str, Any]:
+        """Over tickets that are numbers: the earliest and latest first date of post."""
+        m = MasterCase
+        stmt = select(
+            func.min(m.first_post_date).label("first_post"),
+            func.max(m.first_post_date).label("last_post"),
+        ).where(_AllDigits(m.ticket))
+        return _rows(self.session, stmt)[0]
+
+    def first_numbered_ticket_served_from(self, day: dt.date | None) -> str | None:
+        """The lowest-numbered ticket (a number) served on or after ``day`` (None: any)."""
+        m = MasterCase
+        stmt = _in_range(select(m.ticket).where(_AllDigits(m.ticket)), m.date_of_service, day, None)
+        return self.session.scalar(stmt.order_by(cast(m.ticket, BigInteger)).limit(1))
+
+    def ticket_number_gaps(self, from_ticket: str | None = None) -> list[dict[str, Any]]:
+        """Neighbouring tickets (numbers, in numeric order, from ``from_ticket`` on) whose
+        numbers differ by more than one: ``ticket``, ``date_of_service``, ``next_ticket``,
+        ``next_date_of_service`` and ``later_first_post``, the earliest first date of post
+        of every higher ticket. Found in SQL (window
+        functions), so only the gaps come back, not every case."""
+        m = MasterCase
+        number = cast(m.ticket, BigInteger)
+        # Highest number first: the row before is the next higher ticket, and the rows
+        # before it are every higher ticket (one sort serves both windows).
+        order = (number.desc(),)
+        neighbours = select(
+            m.ticket,
+            number.label("number"),
+            m.date_of_service,
+            _lag(m.ticket, order).label("next_ticket"),
+            _lag(number, order).label("next_number"),
+            _lag(m.date_of_service, order).label("next_date_of_service"),
+            func.min(m.first_post_date)
+            .over(order_by=order, rows=(None, -1))
+            .label("later_first_post"),
+        ).where(_AllDigits(m.ticket))
+        if from_ticket is not None:
+            neighbours = neighbours.where(number >= cast(literal(from_ticket), BigInteger))
+        rows = neighbours.subquery()
+        stmt = (
+            select(
+                rows.c.ticket,
+                rows.c.date_of_service,
+                rows.c.next_ticket,
+                rows.c.next_date_of_service,
+                rows.c.later_first_post,
+            )
+            .where(rows.c.next_number - rows.c.number > 1)
+            .order_by(rows.c.number)
+        )
+        return _rows(self.session, stmt)
+
     def cases(self, filters: dict[str, Any]) -> list[MasterCase]:
         """The cases behind an aggregate (drill-down): ``by``, ``start``, ``end``, any of
         ``cpt``, ``pool``, ``payer`` as equality filters, and ``min_points``."""
@@ -323,36 +475,102 @@ class CaseReportingRepository:
         return list(self.session.scalars(stmt))
 
 
+def _pool_pages(start: str | None = None, end: str | None = None) -> Select:
+    """Every F2 page of the packets of ``start``..``end`` with its packet's period."""
+    stmt = (
+        select(
+            Packet.period,
+            Packet.id.label("packet_id"),
+            PoolReport.pool,
+            PoolReport.name,
+            PoolReport.points,
+            PoolReport.adjusted_points,
+            PoolReport.rate,
+            PoolReport.pooled_points,
+            PoolReport.total_allocation,
+            PoolReport.prior_allocation,
+            PoolReport.current_allocation,
+            PoolReport.multiplier_time,
+            PoolReport.multiplier_anes_base,
+            PoolReport.multiplier_med_base,
+        )
+        .join(PoolReport, PoolReport.packet_id == Packet.id)
+        .order_by(Packet.period, Packet.id, PoolReport.position)
+    )
+    return in_periods(stmt, start, end)
+
+
+class PacketFiguresRepository:
+    """The printed pay figures of the packets of a range of pay periods, as read-only
+    records (named tuples: ``row.period``), a few queries in all rather than one object
+    per stored line: the month-by-month figures read tens of thousands of lines."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _records(self, stmt: Select) -> list[Row]:
+        # Plain Core rows through the session's connection: no ORM result processing.
+        return list(self.session.connection().execute(stmt))
+
+    def packets(self, start: str | None = None, end: str | None = None) -> list[Row]:
+        """``id``, ``period``, ``source_file``, ``pay_date``, ``imported_at`` of each
+        packet, by period then id."""
+        stmt = select(
+            Packet.id, Packet.period, Packet.source_file, Packet.pay_date, Packet.imported_at
+        ).order_by(Packet.period, Packet.id)
+        return self._records(in_periods(stmt, start, end))
+
+    def compensation_lines(
+        self, sections: list[str], start: str | None = None, end: str | None = None
+    ) -> list[Row]:
+        """The compensation-report lines of ``sections`` that carry a label or are a
+        subtotal (``packet_id``, ``section``, ``label``, ``subtotal``, ``period_to_date``,
+        ``year_to_date``), by packet and printed order."""
+        c = CompensationLine
+        stmt = (
+            select(c.packet_id, c.section, c.label, c.subtotal, c.period_to_date, c.year_to_date)
+            .join(Packet, Packet.id == c.packet_id)
+            .where(
+                c.section.in_(sections), (c.subtotal.is_(True)) | (func.coalesce(c.label, "") != "")
+            )
+            .order_by(c.packet_id, c.position)
+        )
+        return self._records(in_periods(stmt, start, end))
+
+    def payroll_lines(
+        self, label: str, start: str | None = None, end: str | None = None
+    ) -> list[Row]:
+        """The payroll-stub lines labelled ``label`` (``packet_id``, ``label``, ``current``,
+        ``ytd``), by packet and printed order."""
+        p = PayrollLine
+        stmt = (
+            select(p.packet_id, p.label, p.current, p.ytd)
+            .join(Packet, Packet.id == p.packet_id)
+            .where(p.label == label)
+            .order_by(p.packet_id, p.position)
+        )
+        return self._records(in_periods(stmt, start, end))
+
+    def pool_pages(self, start: str | None = None, end: str | None = None) -> list[Row]:
+        """The F2 pages (as :meth:`PoolReportingRepository.pool_figures`) of the range."""
+        return self._records(_pool_pages(start, end))
+
+
 class PoolReportingRepository:
     """The F2 figures of every stored packet, as flat rows."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def latest_period(self) -> str | None:
+        """The newest pay period of a packet with F2 pages."""
+        stmt = select(func.max(Packet.period)).join(PoolReport, PoolReport.packet_id == Packet.id)
+        return self.session.scalar(stmt)
+
     def pool_figures(self) -> list[dict[str, Any]]:
         """One row per packet and F2 page: period, packet id, pool, M, N, O, P, R, Q, S and
         the printed multipliers, oldest period first."""
-        stmt = (
-            select(
-                Packet.period,
-                Packet.id.label("packet_id"),
-                PoolReport.pool,
-                PoolReport.name,
-                PoolReport.points,
-                PoolReport.adjusted_points,
-                PoolReport.rate,
-                PoolReport.pooled_points,
-                PoolReport.total_allocation,
-                PoolReport.prior_allocation,
-                PoolReport.current_allocation,
-                PoolReport.multiplier_time,
-                PoolReport.multiplier_anes_base,
-                PoolReport.multiplier_med_base,
-            )
-            .join(PoolReport, PoolReport.packet_id == Packet.id)
-            .order_by(Packet.period, Packet.id, PoolReport.position)
-        )
-        return _rows(self.session, stmt)
+        return _rows(self.session, _pool_pages())
 
     def adjusted_rows(self) -> list[dict[str, Any]]:
         """Every F2 Section 2 row: the packet's period and pool, the month it repeats, its

@@ -80,6 +80,15 @@ def _between(stmt: Select, column: Any, low: dt.date | None, high: dt.date | Non
     return stmt
 
 
+def in_periods(stmt: Select, start: str | None, end: str | None) -> Select:
+    """Only packets whose pay period (``YYYY-MM``) lies within ``start``..``end``."""
+    if start:
+        stmt = stmt.where(Packet.period >= start[:7])
+    if end:
+        stmt = stmt.where(Packet.period <= end[:7])
+    return stmt
+
+
 def _page(
     stmt: Select, sort: Any, descending: bool, tiebreak: Any, offset: int, limit: int | None
 ) -> Select:
@@ -119,11 +128,7 @@ class MonthlySummaryRepository(_Repository):
 
     def find_by_date_range(self, start: str | None, end: str | None) -> list[Packet]:
         """Packets whose pay period (``YYYY-MM``) lies within ``start``..``end`` inclusive."""
-        stmt = select(Packet).order_by(Packet.period, Packet.id)
-        if start:
-            stmt = stmt.where(Packet.period >= start[:7])
-        if end:
-            stmt = stmt.where(Packet.period <= end[:7])
+        stmt = in_periods(select(Packet).order_by(Packet.period, Packet.id), start, end)
         return list(self.session.scalars(stmt))
 
     def list_all(self) -> list[Packet]:
@@ -135,11 +140,7 @@ class MonthlySummaryRepository(_Repository):
         """Like :meth:`find_by_date_range`, with compensation, payroll and F2 pool pages
         loaded in a few queries (not one per packet); ``with_history`` also loads each F2
         page's rate history and prior allocations (two more queries, not two per page)."""
-        stmt = select(Packet).order_by(Packet.period, Packet.id)
-        if start:
-            stmt = stmt.where(Packet.period >= start[:7])
-        if end:
-            stmt = stmt.where(Packet.period <= end[:7])
+        stmt = in_periods(select(Packet).order_by(Packet.period, Packet.id), start, end)
         stmt = stmt.options(
             selectinload(Packet.compensation_lines),
             selectinload(Packet.payroll_lines),
@@ -195,20 +196,33 @@ class MonthlySummaryRepository(_Repository):
         """Delete a packet and (by cascade) every row it brought. True if it existed."""
         return self._delete(Packet, packet_id)
 
-    def charge_line_counts(self) -> dict[int, int]:
-        """Number of F3 lines per packet id (packets with none are absent)."""
+    def charge_line_counts(
+        self, start: str | None = None, end: str | None = None
+    ) -> dict[int, int]:
+        """Number of F3 lines per packet id (packets with none are absent), of the packets of
+        pay periods ``start``..``end`` when given."""
         stmt = select(ChargeTransaction.packet_id, func.count(ChargeTransaction.id)).group_by(
             ChargeTransaction.packet_id
         )
-        return {packet_id: count for packet_id, count in self.session.execute(stmt)}
+        return self._per_packet(stmt, ChargeTransaction.packet_id, start, end)
 
-    def failed_check_counts(self) -> dict[int, int]:
-        """Number of failed cross-checks per packet id (packets with none are absent)."""
+    def failed_check_counts(
+        self, start: str | None = None, end: str | None = None
+    ) -> dict[int, int]:
+        """Number of failed cross-checks per packet id (packets with none are absent), of the
+        packets of pay periods ``start``..``end`` when given."""
         stmt = (
             select(CheckResult.packet_id, func.count(CheckResult.id))
             .where(CheckResult.ok.is_(False))
             .group_by(CheckResult.packet_id)
         )
+        return self._per_packet(stmt, CheckResult.packet_id, start, end)
+
+    def _per_packet(
+        self, stmt: Select, packet_id: Any, start: str | None, end: str | None
+    ) -> dict[int, int]:
+        if start or end:
+            stmt = stmt.where(packet_id.in_(in_periods(select(Packet.id), start, end)))
         return {packet_id: count for packet_id, count in self.session.execute(stmt)}
 
 

@@ -209,6 +209,29 @@ def history_36(tmp_path_factory):
     )
 
 
+@pytest.fixture(scope="session")
+def imported(history_36, tmp_path_factory):
+    """A session on the 36 generated months imported into one SQLite file, rules adopted
+    from the F2 (shared by the modules that read it: change nothing, or roll it back)."""
+    from analytics.rules import adopt_rules_from_packets
+    from data.db import session_scope
+    from data_loader import PacketLoader
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('analytics') / 'history.db'}"
+    engine = make_engine(url)
+    initialize_database(engine)
+    factory = make_session_factory(engine)
+    loader = PacketLoader(factory)
+    for month in history_36:
+        assert loader.import_file(month.pdf_path).ok
+    with session_scope(factory) as session:
+        adopt_rules_from_packets(session)
+    session = factory()
+    yield session
+    session.close()
+    engine.dispose()
+
+
 def csrf_token(client) -> str:
     """The CSRF token a page carries, for tests that post forms like a browser does."""
     import re

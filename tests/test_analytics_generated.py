@@ -14,31 +14,9 @@ from analytics.comparisons import PeriodComparison
 from analytics.metrics import WorkloadMetrics
 from analytics.pipeline import pay_pipeline, verify_adjusted_points
 from analytics.reports import monthly_summary, points_report
-from analytics.rules import adopt_rules_from_packets
-from data.db import make_engine, make_session_factory, session_scope
 from data.synthetic.practice import simulate
-from data_loader import PacketLoader
-from setup_app import initialize_database
 
 FIRST, LAST = "2023-01", "2025-12"
-
-
-@pytest.fixture(scope="module")
-def imported(history_36, tmp_path_factory):
-    """The 36 generated months imported into one SQLite file, rules adopted from the F2."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('analytics') / 'history.db'}"
-    engine = make_engine(url)
-    initialize_database(engine)
-    factory = make_session_factory(engine)
-    loader = PacketLoader(factory)
-    for month in history_36:
-        assert loader.import_file(month.pdf_path).ok
-    with session_scope(factory) as session:
-        adopt_rules_from_packets(session)
-    session = factory()
-    yield session
-    session.close()
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -230,8 +230,9 @@ def _setup_cache_warming(app: Flask) -> None:
     from analytics.warmup import WARM_TASKS
 
     mode = "demo" if app.config.get("DEMO") else "user"
+    factory = app.extensions["databases"].factory(mode)
     warmer = CacheWarmer(
-        app.extensions["databases"].factory(mode),
+        lambda: read_snapshot(factory),
         WARM_TASKS,
         poll_seconds=float(app.config["CACHE_WARMING_POLL_SECONDS"]),
     )

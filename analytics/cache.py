@@ -253,21 +253,23 @@ class CacheWarmer:
         session = self.session_factory()
         try:
             run = WarmRun(data_version(session))
-            session.rollback()
-            for task in self.tasks:
-                if self._is_halted():
-                    run.stopped = True
-                    break
-                try:
-                    task.run(session)
-                    run.done.append(task.name)
-                except Exception as exc:  # noqa: BLE001 - one task's failure is logged only
-                    run.failed.append(task.name)
-                    log.warning("Cache warm-up: %s failed (%s)", task.name, type(exc).__name__)
-                finally:
-                    session.rollback()  # end the read: no transaction stays open between tasks
         finally:
             session.close()
+        for task in self.tasks:
+            if self._is_halted():
+                run.stopped = True
+                break
+            # Each task in its own session (a read snapshot when the factory gives one):
+            # nothing stays open between tasks, and a task's reads agree with its version.
+            session = self.session_factory()
+            try:
+                task.run(session)
+                run.done.append(task.name)
+            except Exception as exc:  # noqa: BLE001 - one task's failure is logged only
+                run.failed.append(task.name)
+                log.warning("Cache warm-up: %s failed (%s)", task.name, type(exc).__name__)
+            finally:
+                session.close()
         run.seconds = round(time.perf_counter() - began, 3)
         if not run.stopped:
             self._warmed_version = run.version

@@ -4,8 +4,7 @@ Each task calls the entry point its page calls, with the page's default query, s
 figures land under the keys the page reads and the first click after an import is served
 from the cache. Cheap, often-visited pages first; the insights page (alerts, the year-end
 projection) and the forecast's base case last. To warm another page, add a
-:class:`~analytics.cache.WarmTask` calling its public entry point, read-only (the audit
-page is not warmed yet).
+:class:`~analytics.cache.WarmTask` calling its public entry point, read-only.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from analytics.analysis import all_charts
+from analytics.audit import BillingAudit, parse_audit_query
 from analytics.browse import cases_table, cpt_table, filter_choices, tickets_table
 from analytics.cache import WarmTask
 from analytics.compensation import compensation_rows, stored_period_window
@@ -27,6 +27,11 @@ DEFAULT_QUERY: dict[str, str] = {}
 def _compensation(session: Session) -> None:
     window = stored_period_window(session, DEFAULT_QUERY)
     compensation_rows(session, window.start, window.end)
+
+
+def _audit(session: Session) -> None:
+    """The audit page's default dates (the log's months, else the latest 12)."""
+    BillingAudit(session).generate_audit_report(parse_audit_query(DEFAULT_QUERY).date_range)
 
 
 def _analysis(session: Session) -> None:
@@ -44,4 +49,5 @@ WARM_TASKS: list[WarmTask] = [
     WarmTask("analysis charts", _analysis),
     WarmTask("insights", lambda session: build_insights(session, DEFAULT_QUERY)),
     WarmTask("forecast", forecast_view),  # the base case (the page's own GET keeps it)
+    WarmTask("audit", _audit),
 ]

@@ -36,6 +36,7 @@ WARMED = {
     "pipeline_rows",
     "forecast_data",
     "forecast_view",
+    "audit.report",
 }
 
 

@@ -50,6 +50,7 @@ from analytics.browse import (
     compensation_columns,
     cpt_table,
     filter_choices,
+    format_cell,
     tickets_table,
 )
 from analytics.compensation import (
@@ -294,9 +295,9 @@ def _setup_templates(app: Flask) -> None:
 
     @app.template_filter("money")
     def _money(value: float | None) -> str:
-        if value is None:
-            return ""
-        return f"-${abs(value):,.2f}" if value < 0 else f"${value:,.2f}"
+        return format_cell(value, "money")
+
+    app.add_template_filter(format_cell, "cell")
 
 
 def _setup_security(app: Flask) -> None:

@@ -41,6 +41,27 @@ class Column:
     kind: str = "text"  # text | int | number | money | date | points | percent
     private: bool = False  # patient data: left out of exports unless asked for
 
+    @property
+    def css_class(self) -> str:
+        """How its cells align: numbers right, dates kept on one line."""
+        if self.kind in ("int", "number", "money", "points"):
+            return "num"
+        return "date" if self.kind == "date" else ""
+
+
+def format_cell(value: Any, kind: str = "text") -> str:
+    """A value as a table shows it (``$1,234.50``, ``-$3.00``, ``1,229.52``, ``1,024``).
+    Python, not a template macro: a 250-row page has over 7,000 cells."""
+    if value is None:
+        return ""
+    if kind == "money":
+        return f"-${abs(value):,.2f}" if value < 0 else f"${value:,.2f}"
+    if kind in ("points", "number"):
+        return f"{value:,.2f}"
+    if kind == "int":
+        return f"{value:,.0f}"
+    return str(value)
+
 
 @dataclass
 class TablePage:

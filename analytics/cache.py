@@ -14,6 +14,7 @@ afresh. Cached values are shared between requests and must be treated as read-on
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -87,6 +88,21 @@ def cached(session: Session, name: Hashable, compute: Callable[[], T]) -> T:
         while len(_store) > MAX_ENTRIES:
             _store.popitem(last=False)
     return value
+
+
+def settle_heap() -> None:
+    """Take what is alive now (the figures just warmed) out of the cyclic garbage
+    collector's rounds. A warmed 30-year cache is ~200,000 objects: every full collection
+    walked them all, a 130-150 ms pause landing on some request every few dozen requests.
+    Frozen objects are still freed when nothing refers to them; :func:`unsettle_heap`
+    hands them back before the next warm-up so old figures' cycles are collected too."""
+    gc.collect()
+    gc.freeze()
+
+
+def unsettle_heap() -> None:
+    """Undo :func:`settle_heap` (the data changed: the old figures become garbage)."""
+    gc.unfreeze()
 
 
 def clear() -> None:
@@ -175,6 +191,7 @@ class CacheWarmer:
             self._state.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
+        unsettle_heap()
 
     def poke(self) -> None:
         """The data may have changed: warm soon (returns at once; pokes made while a
@@ -250,6 +267,7 @@ class CacheWarmer:
 
     def _warm(self) -> WarmRun:
         began = time.perf_counter()
+        unsettle_heap()
         session = self.session_factory()
         try:
             run = WarmRun(data_version(session))
@@ -270,6 +288,7 @@ class CacheWarmer:
                 log.warning("Cache warm-up: %s failed (%s)", task.name, type(exc).__name__)
             finally:
                 session.close()
+        settle_heap()
         run.seconds = round(time.perf_counter() - began, 3)
         if not run.stopped:
             self._warmed_version = run.version

@@ -1861,13 +1861,25 @@ def forecast_view(
     case beside it, the determined/uncertain split, totals, the backtest and saved forecasts.
 
     The base case depends on the stored data only (and the planned time off, part of the
-    key): it is kept until the data changes; a what-if is computed on each request, from the
-    kept backtests. The kept forecasts are read on each request (the page adds to them)."""
+    key): it is kept until the data changes. A what-if is computed from the kept backtests
+    and kept too, per its inputs (its simulated bands are 400 schedule paths: 60-100 ms).
+    The kept forecasts are read on each request (the page adds to them)."""
     what_if = what_if or Assumptions()
     time_off = PlannedTimeOffRepository(session).list_all()
     view = _base_view(session, metric, time_off)
     if not what_if.is_base:
-        view = _build_view(session, metric, what_if, view)
+        base = view
+        inputs = (
+            what_if.volume_change,
+            what_if.rate_change,
+            tuple(sorted(what_if.weeks_off.items())),
+        )
+        planned = tuple((entry.month, entry.weeks) for entry in time_off)
+        view = cached(
+            session,
+            ("forecast_what_if", metric, planned, inputs),
+            lambda: _build_view(session, metric, what_if, base),
+        )
     accuracy_rows, running = accuracy(session)
     return replace(view, accuracy=accuracy_rows, running=running, time_off=time_off)
 

@@ -25,6 +25,11 @@ from data.reporting import CaseReportingRepository, ChargeReportingRepository
 GRANULARITIES = ("day", "week", "month", "quarter", "year")
 #: A case counts once its lines net to more than this many points (a full backout nets 0).
 COUNTED_CASE_MIN_POINTS = 0.005
+#: More missing numbers than this between two neighbouring tickets is a jump in the
+#: numbering (a new series, another physician's block, a number read wrong), not tickets
+#: never billed: such a jump is not listed ticket by ticket (a jump from 731,99999 to
+#: 731,100000 would otherwise be 657 million "missing" tickets).
+MAX_TICKET_GAP = 100
 
 DateLike = str | dt.date | None
 
@@ -499,8 +504,15 @@ class WorkloadMetrics:
                 as_of_day,
             )
             for row in self.cases.ticket_number_gaps(start)
-            for number in range(int(row["ticket"]) + 1, int(row["next_ticket"]))
+            for number in _missing_numbers(row["ticket"], row["next_ticket"])
         ]
+
+
+def _missing_numbers(ticket: str, next_ticket: str) -> range:
+    """The ticket numbers between two neighbours; none when they are a numbering jump
+    (more than :data:`MAX_TICKET_GAP` apart)."""
+    low, high = int(ticket) + 1, int(next_ticket)
+    return range(low, high) if high - low <= MAX_TICKET_GAP else range(0)
 
 
 def _open_gap(
@@ -582,7 +594,7 @@ def _gaps(rows: list[dict], as_of: dt.date) -> Iterable[TicketGap]:
         opened = following["first_post_date"]
         if since[i + 1] and (opened is None or since[i + 1] < opened):
             opened = since[i + 1]
-        for number in range(int(row["ticket"]) + 1, int(following["ticket"])):
+        for number in _missing_numbers(row["ticket"], following["ticket"]):
             yield _open_gap(
                 f"{number:0{width}d}",
                 (row["ticket"], row["date_of_service"]),

@@ -147,3 +147,14 @@ def test_months_read_from_a_start_are_those_of_every_month(imported, metric):
     for start in ("2023-01", "2024-12", "2025-12"):
         since = comparison.monthly_values(metric, start=start)
         assert since == {month: value for month, value in every.items() if month >= start}
+
+
+def test_a_jump_in_ticket_numbers_is_not_listed_as_missing_tickets() -> None:
+    """731,99999 then 731,100000 (a numbering that grew a digit) would be 657 million
+    "missing" tickets; a jump of more than MAX_TICKET_GAP numbers lists none."""
+    from analytics.metrics import MAX_TICKET_GAP, _missing_numbers
+
+    assert list(_missing_numbers("73100007", "73100010")) == [73100008, 73100009]
+    assert len(_missing_numbers("73100000", str(73100001 + MAX_TICKET_GAP))) == MAX_TICKET_GAP
+    assert len(_missing_numbers("73199999", "731100000")) == 0
+    assert len(_missing_numbers("73100001", "73100002")) == 0

@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 
 from asmg_calculator import AsmgCalculator, DatedRule, Multipliers
 from data.models import ChargeTransaction, MasterCase
-from data.repositories import AsmgRuleRepository, ChargeTransactionRepository, MasterCaseRepository
+from data.repositories import (
+    SUMMED_COLUMNS,
+    AsmgRuleRepository,
+    ChargeTransactionRepository,
+    MasterCaseRepository,
+)
 
 BATCH_SIZE = 500
 
@@ -68,15 +73,7 @@ class RegroupResult:
         return self.created + self.changed + self.removed
 
 
-_TOTALS = (
-    "line_count",
-    "anes_time_min",
-    "anes_base_units",
-    "med_base_units",
-    "other_units",
-    "charge_amount",
-    "points",
-)
+_TOTALS = ("line_count", *SUMMED_COLUMNS)
 
 
 def _case_values(lines: Sequence[ChargeTransaction], calculator: AsmgCalculator) -> dict:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from analytics.cache import cached
 from data.models import ChargeTransaction, MasterCase
 from data.repositories import (
+    SUMMED_COLUMNS,
     ChargeFilters,
     ChargeTransactionRepository,
     MasterCaseRepository,
@@ -431,18 +432,7 @@ def cpt_table(session: Session, params: Mapping[str, str], *, all_rows: bool = F
         ),
         reverse=descending,
     )
-    sums = {
-        key: float(sum(r[key] or 0 for r in rows))
-        for key in (
-            "lines",
-            "anes_time_min",
-            "anes_base_units",
-            "med_base_units",
-            "other_units",
-            "charge_amount",
-            "points",
-        )
-    }
+    sums = {key: float(sum(r[key] or 0 for r in rows)) for key in ("lines", *SUMMED_COLUMNS)}
     return TablePage(
         "CPT codes",
         CPT_COLUMNS,

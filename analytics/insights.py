@@ -28,6 +28,7 @@ from analytics.metrics import WorkloadMetrics
 from analytics.periods import month_add, month_range
 from analytics.pipeline import pay_pipeline
 from analytics.reports import drilldown_lines, drilldown_lines_page, glance, income_velocity
+from data.repositories import SUMMED_COLUMNS
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 #: Metrics the comparison picker offers (pay-period and workload figures).
@@ -485,14 +486,7 @@ def drilldown_table(
         page = min(int(raw_page), 1_000_000)
     else:
         problems.append("'page' must be a whole number from 1; showing page 1.")
-    sum_keys = (
-        "anes_time_min",
-        "anes_base_units",
-        "med_base_units",
-        "other_units",
-        "charge_amount",
-        "points",
-    )
+    sum_keys = SUMMED_COLUMNS
     try:
         if per_page is None:
             rows = drilldown_lines(session, filters)

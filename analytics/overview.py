@@ -39,6 +39,11 @@ class Overview:
     def is_empty(self) -> bool:
         return self.packet_count == 0
 
+    def failing_before(self, newest: int) -> int:
+        """How many packets older than the ``newest`` few have failed checks (the dashboard
+        lists only the newest, and says how many older ones need a look)."""
+        return sum(1 for row in self.packets[newest:] if row.failed_checks)
+
     def packet(self, packet_id: int) -> PacketRow | None:
         return next((row for row in self.packets if row.id == packet_id), None)
 

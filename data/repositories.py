@@ -9,6 +9,7 @@ who decides where the transaction ends (one import is one transaction).
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -226,7 +227,15 @@ class MonthlySummaryRepository(_Repository):
         return {packet_id: count for packet_id, count in self.session.execute(stmt)}
 
 
-class _Searchable(_Repository):
+#: The columns a line or a case adds up (minutes, units, charges, points): what every
+#: table of lines or cases totals.
+SUMMED_COLUMNS = (
+    "anes_time_min", "anes_base_units", "med_base_units", "other_units",
+    "charge_amount", "points",
+)  # fmt: skip
+
+
+class _Searchable(_Repository, ABC):
     """Search shared by the line and case tables: one page of matching rows (sorted in
     SQL), and the count and sums over every match (a separate query, so callers can keep
     it while paging)."""
@@ -236,17 +245,14 @@ class _Searchable(_Repository):
     DEFAULT_SORT: str
     TIEBREAK: str  # a unique column, so pages never overlap
     COUNT_KEY: str  # the key of ``search_totals`` that counts rows
-    #: Columns summed over every match (the same in both tables).
-    SUMMED = (
-        "anes_time_min", "anes_base_units", "med_base_units", "other_units",
-        "charge_amount", "points",
-    )  # fmt: skip
 
+    @abstractmethod
     def _filtered(self, stmt: Select, filters: ChargeFilters) -> Select:
-        raise NotImplementedError
+        """``stmt`` narrowed to the rows matching ``filters``."""
 
+    @abstractmethod
     def _counts(self) -> list[tuple[str, Any]]:
-        raise NotImplementedError
+        """(key, SQL expression) pairs counting the matching rows; the first is COUNT_KEY's."""
 
     def search(
         self,
@@ -278,9 +284,9 @@ class _Searchable(_Repository):
         return list(self.session.scalars(stmt))
 
     def search_totals(self, filters: ChargeFilters) -> dict[str, float]:
-        """How many rows match ``filters``, and the sums of :attr:`SUMMED` over them."""
+        """How many rows match ``filters``, and the sums of :data:`SUMMED_COLUMNS`."""
         columns = self._counts() + [
-            (key, func.coalesce(func.sum(getattr(self.MODEL, key)), 0.0)) for key in self.SUMMED
+            (key, func.coalesce(func.sum(getattr(self.MODEL, key)), 0.0)) for key in SUMMED_COLUMNS
         ]
         row = self.session.execute(self._filtered(select(*(c for _k, c in columns)), filters))
         return {key: float(value) for (key, _c), value in zip(columns, row.one(), strict=True)}
@@ -407,26 +413,11 @@ class ChargeTransactionRepository(_Searchable):
                 c.cpt_code,
                 func.count(c.id),
                 func.count(func.distinct(c.ticket)),
-                func.coalesce(func.sum(c.anes_time_min), 0.0),
-                func.coalesce(func.sum(c.anes_base_units), 0.0),
-                func.coalesce(func.sum(c.med_base_units), 0.0),
-                func.coalesce(func.sum(c.other_units), 0.0),
-                func.coalesce(func.sum(c.charge_amount), 0.0),
-                func.coalesce(func.sum(c.points), 0.0),
+                *(func.coalesce(func.sum(getattr(c, key)), 0.0) for key in SUMMED_COLUMNS),
             ),
             filters,
         ).group_by(c.cpt_code)
-        keys = (
-            "cpt_code",
-            "lines",
-            "cases",
-            "anes_time_min",
-            "anes_base_units",
-            "med_base_units",
-            "other_units",
-            "charge_amount",
-            "points",
-        )
+        keys = ("cpt_code", "lines", "cases", *SUMMED_COLUMNS)
         return [dict(zip(keys, row, strict=True)) for row in self.session.execute(stmt)]
 
     def count_without_points(self) -> int:

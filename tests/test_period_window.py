@@ -114,3 +114,15 @@ def test_year_vs_year_draws_the_last_five_years_of_the_range(long_client) -> Non
     assert [s["name"] for s in years["series"]] == ["2021", "2022", "2023", "2024", "2025"]
     earlier = long_client.get("/insights/years.json?from=2022-01&to=2023-12").get_json()
     assert [s["name"] for s in earlier["series"]] == ["2020", "2021", "2022", "2023"]
+
+
+def test_the_dashboard_counts_older_packets_with_failed_checks() -> None:
+    from analytics.overview import Overview, PacketRow
+
+    rows = [
+        PacketRow(i, f"2025-{12 - i:02d}", f"p{i}.pdf", None, "2026-01-01", failed, 10)
+        for i, failed in enumerate([0, 2, 0, 1, 3, 0])
+    ]  # newest first
+    overview = Overview(len(rows), rows[0].period, rows)
+    assert overview.failing_before(2) == 2  # 2025-09 and 2025-08, not 2025-11
+    assert overview.failing_before(6) == 0

@@ -3,6 +3,7 @@ the PDF report and read it back with pdftotext."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -49,12 +50,17 @@ def test_upload_log_see_findings_download_pdf(browser, audit_server, demo_db, tm
     assert "Billed, not in your log 2" in counts and "CPT differs 2" in counts
     assert page.locator("[data-testid=audit-timeline] svg rect").count() > 0
 
+    # Each click navigates; wait for the new page to load before reading it (a bare
+    # count() right after the click can read the half-loaded document: CI saw 0 rows).
     page.get_by_test_id("kind-unexpected").click()
+    page.wait_for_url(re.compile(r"/audit\?kind=unexpected"))
     rows = page.locator("[data-testid=findings] tbody tr")
     assert rows.count() == 2
     rows.first.locator("a").first.click()  # drill down to the billed case
-    assert "/cases/" in page.url and page.locator("h1").is_visible()
+    page.wait_for_url(re.compile(r"/cases/"))
+    assert page.locator("h1").is_visible()
     page.go_back()
+    page.wait_for_url(re.compile(r"/audit\?kind=unexpected"))
 
     with page.expect_download() as download:
         page.get_by_test_id("report-download").click()

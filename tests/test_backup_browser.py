@@ -36,6 +36,7 @@ def test_back_up_then_restore_in_the_browser(browser, tmp_path: Path, demo_db: P
         page.goto(url + "/delete")
         page.get_by_role("link", name="Delete…").first.click()
         page.get_by_role("button", name="Delete this packet").click()
+        page.wait_for_selector(".flash")
         assert len(table_rows(db)["packets"]) == 35
 
         page.goto(url + "/backups")

@@ -65,8 +65,8 @@ def test_alert_opens_its_lines_and_exports_open(browser, demo_server):
     alerts = page.get_by_test_id("alerts").locator("li a")
     assert alerts.count() > 0
     title = alerts.first.inner_text()
-    alerts.first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        alerts.first.click()
     assert page.locator("h1").inner_text() in ("Lines behind the figure",) or "/compensation/" in (
         page.url
     )

@@ -60,6 +60,7 @@ def test_month_points_and_charges_drill_down_to_lines_that_sum_to_them(page, dem
     page.goto(demo_server + "/compensation/2025-06")
     printed_charges = _number(page.get_by_test_id("f3-total-charges").inner_text())
     page.locator("#charges a", has_text="open them").click()
+    page.wait_for_url(re.compile(r"/tickets\?"))
     line_charges = _number(page.locator("[data-sum=charge_amount]").inner_text())
     assert abs(line_charges - printed_charges) <= 1.0  # printed total is whole dollars
 
@@ -76,6 +77,7 @@ def test_pay_figures_open_the_packet_section_they_come_from(page, demo_server):
     pool_link = page.locator("tr[data-period='2025-03'] td a[href*='#pool-UTCS']")
     pay = pool_link.inner_text()
     pool_link.click()
+    page.wait_for_url(re.compile(r"/compensation/2025-03#pool-UTCS$"))
     assert pay in page.locator("#pool-UTCS").inner_text()
 
 
@@ -120,6 +122,7 @@ def test_adding_a_rule_recomputes_cases(browser, demo_db, tmp_path):
         page.fill("input[name=effective_date]", "2025-01-01")
         page.fill("input[name=time]", "0.12")
         page.get_by_role("button", name="Add rule").click()
+        page.wait_for_selector(".flash")
         message = page.locator(".flash").inner_text()
         changed = int(re.search(r"(\d+) cases changed", message).group(1))
         assert changed > 1000

@@ -15,6 +15,11 @@ swings a lot because F2 re-prices twelve months at once, so only large moves ale
   previous twelve months' medians.
 - ``checks_failed``: a packet with failed cross-checks.
 
+The ticket-gap and charge-lag rules read the last :data:`LOOKBACK_MONTHS` posting months up
+to the month judged: the "usual" lag is today's billing, not a career's, and a ticket gap
+older than that is past any payer's filing limit (and past what the billing office can
+still bill). It also keeps the page's first load quick on a group's history.
+
 ``drilldown`` dicts name a view and its filters (keys documented in docs/analytics.md).
 """
 
@@ -32,10 +37,16 @@ from analytics.cache import cached
 from analytics.comparisons import PeriodComparison, metric_info
 from analytics.metrics import ChargeLag, WorkloadMetrics, as_date
 from analytics.periods import month_add
-from data.reporting import CheckReportingRepository, PoolReportingRepository
+from data.reporting import (
+    ChargeReportingRepository,
+    CheckReportingRepository,
+    PoolReportingRepository,
+)
 from data.repositories import MonthlySummaryRepository
 
 DROP_METRICS = ("total_compensation", "net_pay", "points", "charges")
+#: Posting months the ticket-gap and charge-lag rules read, up to the month they judge.
+LOOKBACK_MONTHS = 24
 
 
 @dataclass
@@ -115,19 +126,22 @@ def unusual_drops(
 
 
 def ticket_gap_alerts(session: Session, as_of: str | None = None) -> list[Alert]:
-    """Open ticket gaps whose neighbouring cases were served longer before the end of
-    ``as_of`` (default: the latest stored pay period) than the usual charge lag, the 90th
-    percentile of days from service to first billing."""
-    metrics = WorkloadMetrics(session)
-    usual = _charge_lag(session).overall.p90_days
+    """Open ticket gaps among the tickets served in the :data:`LOOKBACK_MONTHS` to ``as_of``
+    (default: the latest stored pay period) whose neighbouring cases were served longer
+    before its end than the usual charge lag, the 90th percentile of days from service to
+    first billing over those months."""
     latest = MonthlySummaryRepository(session).latest()
     as_of = as_of or (latest.period if latest else None)
-    if usual is None or as_of is None:
+    if as_of is None:
+        return []
+    usual = _charge_lag(session, as_of[:7]).overall.p90_days
+    if usual is None:
         return []
     usual_days = math.ceil(usual)
     end = as_date(as_of, end=True)
     alerts = []
-    for gap in metrics.open_ticket_gaps(as_of):
+    served_from = as_date(_lookback_start(as_of[:7]))
+    for gap in WorkloadMetrics(session).open_ticket_gaps(as_of, served_from=served_from):
         served = gap.service_before or gap.service_after
         if served is None:
             continue
@@ -159,10 +173,19 @@ def ticket_gap_alerts(session: Session, as_of: str | None = None) -> list[Alert]
     return sorted(alerts, key=lambda alert: alert.drilldown["date_of_service"], reverse=True)
 
 
-def _charge_lag(session: Session) -> ChargeLag:
-    """Every stored case's charge lag by posting month, computed once per data version
-    (the ticket-gap and the lag-spike rules both read it; shared, do not change it)."""
-    return cached(session, "charge_lag", lambda: WorkloadMetrics(session).charge_lag())
+def _lookback_start(month: str) -> str:
+    """The first posting month the lag and gap rules read when judging ``month``."""
+    return month_add(month, 1 - LOOKBACK_MONTHS)
+
+
+def _charge_lag(session: Session, month: str) -> ChargeLag:
+    """The charge lag of the cases first billed in the :data:`LOOKBACK_MONTHS` to ``month``,
+    by posting month; computed once per data version and month (the ticket-gap and the
+    lag-spike rules both read it; shared, do not change it)."""
+    window = (_lookback_start(month), month)
+    return cached(
+        session, ("charge_lag", month), lambda: WorkloadMetrics(session).charge_lag(window)
+    )
 
 
 def rate_drops(
@@ -212,11 +235,13 @@ def charge_lag_spikes(
     window: int = 12,
 ) -> list[Alert]:
     """The posting month ``period`` (default: the latest) whose median lag exceeds
-    ``factor`` × the median of the previous ``window`` months' medians by ``min_days``."""
-    months = {row.period: row for row in _charge_lag(session).by_month}
-    if not months:
+    ``factor`` × the median of the previous ``window`` months' medians by ``min_days``
+    (``window`` is at most :data:`LOOKBACK_MONTHS` - 1)."""
+    last_post = ChargeReportingRepository(session).last_post_date()
+    if last_post is None:
         return []
-    period = period or max(months)
+    period = period or f"{last_post:%Y-%m}"
+    months = {row.period: row for row in _charge_lag(session, period).by_month}
     current = months.get(period)
     history = [
         row.median_days

@@ -31,7 +31,8 @@ import math
 import random
 import statistics
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -43,7 +44,6 @@ from analytics.compensation import month_figures
 from analytics.periods import month_add, month_range
 from analytics.pipeline import ALL_POOLS, SCHEDULE, PointsLedger, month_end
 from data.models import ForecastSnapshot, Packet, PlannedTimeOff
-from data.reporting import ChargeReportingRepository
 from data.repositories import (
     ForecastInputRepository,
     ForecastSnapshotRepository,
@@ -220,12 +220,13 @@ class ForecastData:
             for pool, months in self.ledger.points.items()
         }
         posted_from = dt.date.fromisoformat(f"{self.since}-01") if self.since else None
-        self.lag_shares = _lag_shares(session, posted_from)
+        # One read of the lines' points by day of service and of post serves both the lag
+        # shares and the posting backlog (each was a scan of every line in the window).
+        by_day = ForecastInputRepository(session).points_by_service_and_post_date(posted_from)
+        self.lag_shares = _lag_shares(by_day)
         #: pool -> posting month -> latest date of service posted that month (batch lag only)
         self.posted_through: dict[str, dict[str, dt.date]] = {}
-        for pool, served, posted, _points in ForecastInputRepository(
-            session
-        ).points_by_service_and_post_date(posted_from):
+        for pool, served, posted, _points in by_day:
             if pool is None or (posted - served).days > BATCH_LAG_DAYS:
                 continue
             month = f"{posted.year:04d}-{posted.month:02d}"
@@ -306,16 +307,19 @@ def history_start(origin: str) -> str:
     return month_add(origin, 1 - HISTORY_MONTHS)
 
 
-def _lag_shares(session: Session, posted_from: dt.date | None = None) -> list[float]:
-    """Share of a service month's points posted 0, 1, 2, … months later (from F3 lines), so
-    weeks off in a month reduce the points of the months their charges would have posted."""
+def _lag_shares(by_day: Iterable[tuple[str | None, dt.date, dt.date, float]]) -> list[float]:
+    """Share of a service month's points posted 0, 1, 2, … months later (from F3 lines:
+    ``(pool, date of service, date of post, points)`` sums), so weeks off in a month reduce
+    the points of the months their charges would have posted. A pool's service and posting
+    month whose points net to zero or less (credits) is left out."""
+    by_month: dict[tuple[str | None, int, int], float] = defaultdict(float)
+    for pool, served, posted, points in by_day:
+        by_month[pool, served.year * 12 + served.month, posted.year * 12 + posted.month] += points
     totals: dict[int, float] = {}
-    for row in ChargeReportingRepository(session).points_by_service_and_post_month(posted_from):
-        if row["service_month"] is None or row["post_month"] is None or row["points"] <= 0:
-            continue
-        lag = _months_between(row["service_month"], row["post_month"])
-        if 0 <= lag <= 6:
-            totals[lag] = totals.get(lag, 0.0) + row["points"]
+    for (_pool, served_month, posted_month), points in by_month.items():
+        lag = posted_month - served_month
+        if points > 0 and 0 <= lag <= 6:
+            totals[lag] = totals.get(lag, 0.0) + points
     whole = sum(totals.values())
     if not whole:
         return [0.3, 0.6, 0.1]

@@ -484,14 +484,20 @@ class WorkloadMetrics:
             gaps=list(_gaps(rows, as_of_day)),
         )
 
-    def open_ticket_gaps(self, as_of: DateLike = None) -> list[TicketGap]:
+    def open_ticket_gaps(
+        self, as_of: DateLike = None, served_from: dt.date | None = None
+    ) -> list[TicketGap]:
         """:meth:`ticket_sequence`'s open gaps (the same gaps, the same figures), found in
-        SQL: only the neighbours of each gap are read, not every case."""
+        SQL: only the neighbours of each gap are read, not every case. With
+        ``served_from``, only the gaps above the first ticket served on or after that day
+        (a bounded look: the alerts' lookback)."""
         span = self.cases.numbered_ticket_span()
         if span["first_post"] is None:
             return []
-        first_month = month_of(span["first_post"])
-        start = self.cases.first_numbered_ticket_served_from(as_date(first_month))
+        first_day = as_date(month_of(span["first_post"]))
+        if served_from is not None and first_day is not None:
+            first_day = max(first_day, served_from)
+        start = self.cases.first_numbered_ticket_served_from(first_day)
         width = len(start or self.cases.first_numbered_ticket_served_from(None) or "")
         as_of_day = as_date(as_of, end=True) or as_date(month_of(span["last_post"]), end=True)
         assert as_of_day is not None

@@ -16,6 +16,7 @@ import datetime as dt
 
 import pytest
 
+from analytics import alerts
 from analytics.alerts import (
     all_alerts,
     charge_lag_spikes,
@@ -143,6 +144,15 @@ def test_ticket_gap_past_the_usual_lag(months):
     # Served 2/1, not posted by 4/30: 89 days. 73100008's neighbour was served 4/20 (10 days).
     assert (alert.value, alert.baseline) == (89.0, 18.0)
     assert "has not posted 89 days later; 90% of cases post within 18 days" in alert.reason
+
+
+def test_lag_and_gap_rules_read_only_their_lookback(months, monkeypatch):
+    monkeypatch.setattr(alerts, "LOOKBACK_MONTHS", 3)  # 2024-02..2024-04 judged in April
+    # Lags 10,10 | 10 | 28,10: 90th percentile 10 + 0.6 x 18 = 20.8, so 21 days.
+    (alert,) = ticket_gap_alerts(months)
+    assert (alert.value, alert.baseline) == (89.0, 21.0)
+    monkeypatch.setattr(alerts, "LOOKBACK_MONTHS", 2)  # March and April: 73100004 is older
+    assert ticket_gap_alerts(months) == []
 
 
 def test_charge_lag_spike(months):

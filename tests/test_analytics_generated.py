@@ -232,9 +232,10 @@ def test_alerts_on_generated_history(imported, practice):
     gaps = {a.title.split()[1] for a in ticket_gap_alerts(imported)}
     unbilled = {c.ticket for c in practice.cases if c.post_date is None or c.post_date.year > 2025}
     assert gaps <= unbilled
-    long_ago = {
-        c.ticket
-        for c in practice.cases
-        if c.post_date is None and dt.date(2023, 1, 1) <= c.day <= dt.date(2025, 9, 30)
-    }
+    # The rule looks back 24 posting months from the latest period (2025-12): to 2024-01.
+    never_billed = [c for c in practice.cases if c.post_date is None]
+    lookback = (dt.date(2024, 1, 1), dt.date(2025, 9, 30))
+    long_ago = {c.ticket for c in never_billed if lookback[0] <= c.day <= lookback[1]}
     assert long_ago <= gaps and len(long_ago) >= 20
+    before_lookback = {c.ticket for c in never_billed if c.day < dt.date(2024, 1, 1)}
+    assert before_lookback and not before_lookback & gaps

@@ -121,6 +121,18 @@ class ChargeTransaction(Base):
     """One F3 charge line: all 29 printed columns, plus where it was printed."""
 
     __tablename__ = "charge_transactions"
+    __table_args__ = (
+        # Leads with the date of post (its range and max lookups), and covers what the
+        # forecast and pay pipeline sum by service and posting day: read from the index,
+        # not the wide rows (schema 0005).
+        Index(
+            "ix_charge_transactions_post_service_pool_points",
+            "date_of_post",
+            "date_of_service",
+            "sub_pool",
+            "points",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     packet_id: Mapped[int] = mapped_column(ForeignKey("packets.id", ondelete="CASCADE"), index=True)
@@ -128,17 +140,17 @@ class ChargeTransaction(Base):
     page: Mapped[int | None] = mapped_column(Integer)  # 1-based page of the PDF file
 
     ticket: Mapped[str] = mapped_column(String(20), index=True)
-    note: Mapped[str | None] = mapped_column(String(4))
+    note: Mapped[str | None] = mapped_column(String(4), index=True)
     patient_name: Mapped[str | None] = mapped_column(String(200))
     original_charge_month: Mapped[str | None] = mapped_column(String(7))
     site_code: Mapped[str | None] = mapped_column(String(10))
-    service_type: Mapped[str | None] = mapped_column(String(4))
+    service_type: Mapped[str | None] = mapped_column(String(4), index=True)
     cpt_code: Mapped[str | None] = mapped_column(String(10), index=True)
-    pay_code: Mapped[str | None] = mapped_column(String(20))
+    pay_code: Mapped[str | None] = mapped_column(String(20), index=True)
     start_time: Mapped[str | None] = mapped_column(String(5))
     stop_time: Mapped[str | None] = mapped_column(String(5))
     date_of_service: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    date_of_post: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    date_of_post: Mapped[dt.date | None] = mapped_column(Date)
     ob_case_position: Mapped[str | None] = mapped_column(String(4))
     split_percent: Mapped[float | None] = mapped_column(Float)
     anes_time_min: Mapped[float | None] = mapped_column(Float)

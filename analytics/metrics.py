@@ -579,7 +579,8 @@ def _gaps(rows: list[dict], as_of: dt.date) -> Iterable[TicketGap]:
     iso = _iso
     for i, row in enumerate(rows):
         posted, seen = row["first_post_date"], since[i]
-        if posted and seen and month_of(posted) > month_of(seen):
+        # A later month means a later day: most tickets post before any higher one did.
+        if posted and seen and posted > seen and month_of(posted) > month_of(seen):
             previous = rows[i - 1] if i else None
             yield TicketGap(
                 ticket=row["ticket"],

@@ -269,8 +269,10 @@ class BilledCase:
         out = []
         for billed in self.lines:
             line = billed.line
-            if line.service_type != "An" or billed.credit or line.note == "D":
+            if line.service_type != "An" or line.note == "D":
                 continue
+            if (line.charge_amount or 0) < 0 or (line.anes_time_min or 0) < 0:
+                continue  # a credit (BilledLine.credit)
             key = (line.cpt_code, line.start_time, line.stop_time, line.split_percent)
             if key not in seen:
                 seen.add(key)
@@ -1133,8 +1135,10 @@ class BillingAudit:
         for case in cases:
             for billed in case.lines:
                 line = billed.line
+                if line.split_percent is not None:
+                    continue
                 start, stop = _minutes(line.start_time), _minutes(line.stop_time)
-                if start is None or stop is None or line.split_percent is not None:
+                if start is None or stop is None:
                     continue
                 minutes = abs(line.anes_time_min or 0)
                 if abs(_span(start, stop) - minutes) > 0.5:

@@ -85,7 +85,7 @@ def core_rows(session: Session, stmt: Select) -> list[Row]:
     """The rows of a select of columns, run as plain Core on the session's connection (its
     transaction): the same rows without the ORM's result processing, which took about as
     long as SQLite itself on the tens of thousands of rows an audit reads."""
-    return list(session.connection().execute(stmt))
+    return session.connection().execute(stmt).all()
 
 
 def in_periods(stmt: Select, start: str | None, end: str | None) -> Select:

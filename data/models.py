@@ -122,9 +122,8 @@ class ChargeTransaction(Base):
 
     __tablename__ = "charge_transactions"
     __table_args__ = (
-        # Leads with the date of post (its range and max lookups), and covers what the
-        # forecast and pay pipeline sum by service and posting day: read from the index,
-        # not the wide rows (schema 0005).
+        # Covers what the forecast and pay pipeline sum by service and posting day: read
+        # from the index, not the wide rows (schema 0005).
         Index(
             "ix_charge_transactions_post_service_pool_points",
             "date_of_post",
@@ -150,7 +149,7 @@ class ChargeTransaction(Base):
     start_time: Mapped[str | None] = mapped_column(String(5))
     stop_time: Mapped[str | None] = mapped_column(String(5))
     date_of_service: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    date_of_post: Mapped[dt.date | None] = mapped_column(Date)
+    date_of_post: Mapped[dt.date | None] = mapped_column(Date, index=True)
     ob_case_position: Mapped[str | None] = mapped_column(String(4))
     split_percent: Mapped[float | None] = mapped_column(Float)
     anes_time_min: Mapped[float | None] = mapped_column(Float)

@@ -23,20 +23,16 @@ def upgrade() -> None:
     for column in FILTER_COLUMNS:
         op.create_index(f"ix_charge_transactions_{column}", "charge_transactions", [column])
     # Points by day of service and of post (forecast, pay pipeline) read from the index, not
-    # the wide rows (144 -> 51 ms at 300,000 lines). It leads with the date of post, so it
-    # also serves every lookup the plain date-of-post index did; that one goes.
+    # the wide rows (144 -> 28 ms at 300,000 lines). The plain date-of-post index stays: with
+    # the row id it holds, it is the lines page's default order (date of post, id), paged.
     op.create_index(
         "ix_charge_transactions_post_service_pool_points",
         "charge_transactions",
         ["date_of_post", "date_of_service", "sub_pool", "points"],
     )
-    op.drop_index("ix_charge_transactions_date_of_post", table_name="charge_transactions")
 
 
 def downgrade() -> None:
-    op.create_index(
-        "ix_charge_transactions_date_of_post", "charge_transactions", ["date_of_post"]
-    )
     op.drop_index(
         "ix_charge_transactions_post_service_pool_points", table_name="charge_transactions"
     )

@@ -29,7 +29,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -91,7 +91,6 @@ DEFAULT_MONTHS = 12
 LOOKBACK_MONTHS = 24
 #: Why the audit covers its dates (``AuditReport.basis``).
 _START_STOP = itemgetter(0, 1)  # an overlap segment's sort key
-_SERVED_TICKET = attrgetter("date_of_service", "ticket")  # a finding's, within its kind
 RANGE_BASES = {
     "chosen": "the dates you chose",
     "case log": "the months of your stored case log",
@@ -217,7 +216,17 @@ class BilledLine:
 
     @property
     def credit(self) -> bool:
-        return (self.line.charge_amount or 0) < 0 or (self.line.anes_time_min or 0) < 0
+        return _is_credit(self.line)
+
+
+def _is_credit(line: Any) -> bool:
+    """A credit (backout) line: negative charges or minutes."""
+    return (line.charge_amount or 0) < 0 or (line.anes_time_min or 0) < 0
+
+
+def _segment_key(line: Any) -> tuple:
+    """What makes two anesthesia lines the same charged segment (a rebill repeats it)."""
+    return (line.cpt_code, line.start_time, line.stop_time, line.split_percent)
 
 
 @dataclass
@@ -269,11 +278,9 @@ class BilledCase:
         out = []
         for billed in self.lines:
             line = billed.line
-            if line.service_type != "An" or line.note == "D":
+            if line.service_type != "An" or line.note == "D" or _is_credit(line):
                 continue
-            if (line.charge_amount or 0) < 0 or (line.anes_time_min or 0) < 0:
-                continue  # a credit (BilledLine.credit)
-            key = (line.cpt_code, line.start_time, line.stop_time, line.split_percent)
+            key = _segment_key(line)
             if key not in seen:
                 seen.add(key)
                 out.append(line)
@@ -629,26 +636,56 @@ def _month_start(month: str) -> dt.date:
     return dt.date(int(month[:4]), int(month[5:7]), 1)
 
 
+def _head_finding(kind: str, head: tuple, detail: str, **extra: Any) -> Finding:
+    """A finding about a billed case, from what its findings name (``BilledCase.head``)."""
+    ticket, served, codes, period, page, patient = head
+    return Finding(
+        kind=kind,
+        ticket=ticket,
+        date_of_service=served,
+        cpt_codes=list(codes),
+        detail=detail,
+        period=period,
+        page=page,
+        patient=patient,
+        **extra,
+    )
+
+
 def _in_order(*found: list[Finding]) -> list[Finding]:
     """The findings by kind (``KINDS``), then date of service and ticket; as found within
     those. Each kind is sorted on its own (the same order as one sort of them all, for
     less work: a group's year holds ~85,000 overlaps)."""
     by_kind: dict[str, list[Finding]] = {kind: [] for kind in KINDS}
     for findings in found:
-        kinds = {f.kind for f in findings}
-        if len(kinds) == 1:
-            by_kind[kinds.pop()] += findings
-        else:
-            for f in findings:
-                by_kind[f.kind].append(f)
+        for f in findings:
+            by_kind[f.kind].append(f)
     out: list[Finding] = []
     for findings in by_kind.values():
-        if all(f.date_of_service is not None and f.ticket is not None for f in findings):
-            findings.sort(key=_SERVED_TICKET)
-        else:
-            findings.sort(key=lambda f: (f.date_of_service or "", f.ticket or ""))
+        findings.sort(key=lambda f: (f.date_of_service or "", f.ticket or ""))
         out += findings
     return out
+
+
+class _MostCommon:
+    """``Counter.most_common(1)`` kept up to date as values are counted, instead of asked
+    again for every case (ties go to the value counted first, as Counter's do)."""
+
+    __slots__ = ("counts", "first_seen", "value", "times", "total")
+
+    def __init__(self) -> None:
+        self.counts: dict[Any, int] = {}
+        self.first_seen: dict[Any, int] = {}
+        self.value: Any = None
+        self.times = 0
+        self.total = 0
+
+    def add(self, value: Any) -> None:
+        n = self.counts[value] = self.counts.get(value, 0) + 1
+        order = self.first_seen.setdefault(value, len(self.first_seen))
+        if n > self.times or (n == self.times and order < self.first_seen[self.value]):
+            self.value, self.times = value, n
+        self.total += 1
 
 
 @dataclass
@@ -975,21 +1012,7 @@ class BillingAudit:
         return out
 
     def _case_finding(self, kind: str, case: BilledCase, detail: str, **extra: Any) -> Finding:
-        ticket, served, codes, period, page, patient = case.head
-        if not extra:
-            return Finding(kind, ticket, served, list(codes), detail, period, page,
-                           None, None, None, None, patient)  # fmt: skip
-        return Finding(
-            kind=kind,
-            ticket=ticket,
-            date_of_service=served,
-            cpt_codes=list(codes),
-            detail=detail,
-            period=period,
-            page=page,
-            patient=patient,
-            **extra,
-        )
+        return _head_finding(kind, case.head, detail, **extra)
 
     def _line_finding(self, kind: str, billed: BilledLine, detail: str) -> Finding:
         line = billed.line
@@ -1083,9 +1106,8 @@ class BillingAudit:
                 elif d_lines:
                     continue
                 if line.service_type == "An":
-                    key = (line.cpt_code, line.start_time, line.stop_time, line.split_percent)
-                    credit = (line.charge_amount or 0) < 0 or (line.anes_time_min or 0) < 0
-                    counts[key] = counts.get(key, 0) + (-1 if credit else 1)
+                    key = _segment_key(line)
+                    counts[key] = counts.get(key, 0) + (-1 if _is_credit(line) else 1)
             if d_lines:
                 first = d_lines[0]
                 net = case.net_charges
@@ -1185,18 +1207,14 @@ class BillingAudit:
                     o_start, o_stop, o_head, o_times, o_ob = segments[j]
                     if o_start >= stop:
                         break
-                    o_ticket, o_served, o_codes, o_period, o_page, o_patient = o_head
-                    if o_ticket == ticket:
+                    if o_head[0] == ticket:
                         continue
                     minutes = (stop if stop < o_stop else o_stop) - o_start
                     detail = (
                         f"{o_times} overlaps ticket {ticket} ({times}) by {minutes} min"
                         f"{ob_note if ob or o_ob else plain}"
                     )
-                    append(
-                        Finding("overlap", o_ticket, o_served, list(o_codes), detail,
-                                o_period, o_page, None, None, None, None, o_patient)
-                    )  # fmt: skip
+                    append(_head_finding("overlap", o_head, detail))
         return out
 
     def _base_units(
@@ -1207,10 +1225,7 @@ class BillingAudit:
         middle/end segment; each charged segment once, see
         ``AuditRepository.anesthesia_units``)."""
         in_range = {case.ticket: case for case in cases}
-        # Per CPT, what Counter.most_common(1) would say, kept as each case is counted:
-        # [units -> cases, units -> first seen (ties go to the value seen first), the most
-        # common units, their cases, cases in all].
-        seen: dict[str, list] = {}
+        seen: dict[str, _MostCommon] = {}
         out = []
         for ticket, served, cpt, units, shared in self.repo.anesthesia_units(reference.start, end):
             if shared:
@@ -1218,25 +1233,19 @@ class BillingAudit:
             cpt, units = cpt or "", round(units or 0, 2)
             before = seen.get(cpt)
             if before is None:
-                before = seen[cpt] = [{}, {}, None, 0, 0]
-            counts, first_seen, usual, times, total = before
-            if total and served >= start:
+                before = seen[cpt] = _MostCommon()
+            if before.total and served >= start:
                 case = in_range.get(ticket)
-                if case is not None and abs(units - usual) > 0.005:
+                if case is not None and abs(units - before.value) > 0.005:
                     out.append(
                         self._case_finding(
                             "base_units",
                             case,
                             f"{units:g} anesthesia base units for {cpt}; earlier {cpt} cases "
-                            f"got {usual:g} ({times} of {total}).",
+                            f"got {before.value:g} ({before.times} of {before.total}).",
                         )
                     )
-            n = counts[units] = counts.get(units, 0) + 1
-            if units not in first_seen:
-                first_seen[units] = len(first_seen)
-            if n > times or (n == times and first_seen[units] < first_seen[usual]):
-                before[2], before[3] = units, n
-            before[4] = total + 1
+            before.add(units)
         return out
 
     def _zeroed(self, cases: Iterable[BilledCase]) -> list[Finding]:

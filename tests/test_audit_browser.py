@@ -45,6 +45,7 @@ def test_upload_log_see_findings_download_pdf(browser, audit_server, demo_db, tm
     page.set_input_files("[data-testid=caselog-file]", str(log))
     page.get_by_test_id("caselog-upload").click()
     page.wait_for_selector("[data-testid=audit-summary]")
+    page.wait_for_load_state("load")  # the new page's charts are drawn by its script
     assert "149 new stored" in page.locator(".flash").inner_text()
     counts = page.get_by_test_id("finding-counts").inner_text()
     assert "Billed, not in your log 2" in counts and "CPT differs 2" in counts

@@ -25,6 +25,7 @@ def test_bands_drawn_and_what_if_changes_the_forecast(page, demo_server):  # noq
     page.locator("input[name=volume]").fill("20")
     page.get_by_role("button", name="Recompute").click()
     page.wait_for_selector("[data-testid=what-if-on]")
+    page.wait_for_load_state("load")  # the new page's charts are drawn by its script
     after = _money(page.get_by_test_id(f"value-{month}").inner_text())
     assert after > before * 1.05
     change = _money(page.get_by_test_id(f"change-{month}").inner_text())
